@@ -1,0 +1,140 @@
+/**
+ * Typed settings of one stack. `stacks/settings.ts` reads them from Pulumi config
+ * (namespace `gitops-cluster`), applies the environment's defaults (`stacks/defaults.ts`) and
+ * validates them; components receive the slice they need and never read config themselves.
+ */
+
+export type Environment = "development" | "production";
+
+/** EC2 capacity for a managed node group. https://docs.aws.amazon.com/eks/latest/userguide/managed-node-groups.html#managed-node-group-capacity-types */
+export type CapacityType = "ON_DEMAND" | "SPOT";
+
+/** Kubernetes taint effect as the EKS API spells it. */
+export type TaintEffect = "NO_SCHEDULE" | "NO_EXECUTE" | "PREFER_NO_SCHEDULE";
+
+export interface NodeTaint {
+  key: string;
+  value?: string;
+  effect: TaintEffect;
+}
+
+export interface NodeGroupSettings {
+  /** Unique within the stack; used in resource names and to map namespaces to node roles. */
+  name: string;
+  instanceTypes: string[];
+  capacityType: CapacityType;
+  minSize: number;
+  maxSize: number;
+  desiredSize: number;
+  /** Root volume size in GiB. */
+  diskSize: number;
+  labels: Record<string, string>;
+  taints: NodeTaint[];
+}
+
+export interface ExistingNetwork {
+  vpcId: string;
+  /** Subnets for internet-facing load balancers. */
+  publicSubnetIds: string[];
+  /** Subnets the nodes run in. */
+  privateSubnetIds: string[];
+}
+
+export interface NetworkSettings {
+  vpcCidr: string;
+  /** Number of availability zones (2 in development, 3 in production). */
+  zoneCount: number;
+  /** One NAT gateway for the VPC (cheaper) or one per zone (survives a zone outage). */
+  natGateways: "single" | "perZone";
+  /** When set, no network is created and the cluster uses these ids. */
+  existing?: ExistingNetwork;
+}
+
+export type ControlPlaneLogType = "api" | "audit" | "authenticator" | "controllerManager" | "scheduler";
+
+export interface ClusterSettings {
+  /** EKS cluster name; also names `clusters/<name>` in the GitOps repository unless gitops.clusterPath is set. */
+  name: string;
+  /** Kubernetes minor version, e.g. "1.33". */
+  kubernetesVersion: string;
+  endpointPublicAccess: boolean;
+  endpointPrivateAccess: boolean;
+  /** CIDRs allowed to reach a public endpoint. */
+  publicAccessCidrs: string[];
+  /** Envelope-encrypt Kubernetes secrets with a KMS key created for the cluster. */
+  secretsEncryption: boolean;
+  logTypes: ControlPlaneLogType[];
+  /** IAM principal ARNs granted cluster admin through access entries. */
+  adminPrincipalArns: string[];
+  /** Pulumi `protect` on the cluster, KMS key and network: a destroy must unprotect first. */
+  protect: boolean;
+}
+
+export type GitCredentials =
+  /** Generate an SSH deploy key; register it read-only on GitHub when `github` is set. */
+  | { kind: "deployKey"; github?: { owner: string; repository: string } }
+  /** Use a Secret that already exists in flux-system (created out of band). */
+  | { kind: "existingSecret"; secretName: string };
+
+export interface FluxSettings {
+  /** Flux distribution version installed by the Flux Operator, e.g. "2.7.x" or "2.7.3". */
+  version: string;
+  /** flux-operator Helm chart version. */
+  operatorChartVersion: string;
+  /** SSH URL of the GitOps repository, e.g. ssh://git@github.com/acme/gitops.git */
+  repoUrl: string;
+  branch: string;
+  /** Path the root Kustomization reconciles, "./clusters/<cluster>". */
+  path: string;
+  /** Reconcile interval of the GitRepository and the root Kustomization, e.g. "5m". */
+  interval: string;
+  credentials: GitCredentials;
+}
+
+/** Extra chart -> CRD groups rows for the ordering check (see gitops/model.ts ChartProvider). */
+export interface ExtraProvider {
+  chart: string;
+  groups: string[];
+}
+
+export interface GitopsSettings {
+  /** Local checkout of the GitOps repository, relative to the project directory. */
+  repoDir: string;
+  /** Cluster directory inside it, e.g. "clusters/development". */
+  clusterPath: string;
+  /** Ordering check: chart rows added to the shipped table. */
+  extraProviders: ExtraProvider[];
+  /** Ordering check: API groups installed outside Flux. */
+  preinstalledGroups: string[];
+}
+
+export interface InjectionSettings {
+  /** `substitute`: overlays hold ${NODE_ROLE_ARN}; `commit`: the real value is committed. */
+  mode: "substitute" | "commit";
+  /** The key that carries the role in namespace manifests. */
+  key: string;
+  /** Value form to write; `auto` keeps the form each file already uses. */
+  valueForm: "auto" | "arn" | "name";
+  /** Overlay directory inside the repository, e.g. "infrastructure/kustomized/overlays/development". */
+  overlayDir: string;
+  /** Namespace -> node group name; unmapped namespaces get the first node group's role. */
+  namespaceNodeGroups: Record<string, string>;
+  /** For `commit` mode: where to commit. */
+  commit?: { owner: string; repository: string; branch: string };
+}
+
+export interface Settings {
+  /** Pulumi project and stack names. */
+  project: string;
+  stack: string;
+  environment: Environment;
+  region: string;
+  /** Tags on every taggable AWS resource. */
+  tags: Record<string, string>;
+  network: NetworkSettings;
+  cluster: ClusterSettings;
+  nodeGroups: NodeGroupSettings[];
+  flux: FluxSettings;
+  gitops: GitopsSettings;
+  injection: InjectionSettings;
+}
