@@ -1,0 +1,196 @@
+import { execFile } from "child_process";
+import * as path from "path";
+import { parseArgs } from "util";
+import { findOnPath } from "../drift/pulumi-cli";
+import { GitopsInputError } from "../gitops/errors";
+import {
+  OverlayOptions,
+  OverlayPlan,
+  RoleRef,
+  ValueForm,
+  applyOverlayPlan,
+  planDifferences,
+  planOverlayRewrite,
+  renderUnifiedDiff,
+  roleRefFromArn,
+} from "../gitops/overlays";
+import { Command, CommandIO, EXIT, UsageError } from "./command";
+
+const usage = `usage: gitops-cluster inject --repo DIR --env NAME (--role-arn ARN | --stack NAME)
+                             [--key iam_role] [--overlay-dir DIR] [--value-form auto|arn|name]
+                             [--write | --check] [--migrate]
+
+Puts the node IAM role into the key (default iam_role) of every Namespace manifest under the
+environment's overlay directory: annotations, labels or top-level fields, .yaml and .yml files.
+Only the values change; comments and formatting stay as they are.
+
+options:
+  --repo DIR          the GitOps repository checkout
+  --env NAME          the environment; the overlays are infrastructure/kustomized/overlays/NAME
+  --overlay-dir DIR   a different overlay directory, relative to --repo
+  --role-arn ARN      the node role (arn:<partition>:iam::<account>:role/<name>)
+  --stack NAME        read the role from the stack output nodeRoleArn (needs the Pulumi CLI)
+  --key KEY           the key that holds the role (default iam_role)
+  --value-form FORM   auto (default: keep each value's form), arn, or name; labels always
+                      take the name, since a label value cannot hold an ARN
+  --write             edit the files and list what changed
+  --check             change nothing; exit 1 and list each value that differs from the role
+  --migrate           write \${NODE_ROLE_ARN} / \${NODE_ROLE_NAME} placeholders instead of the
+                      role, for Flux to substitute from cluster-vars; prints the diff, or
+                      writes with --write, or checks for placeholders with --check
+                      (--role-arn and --stack are then optional)
+
+With neither --write nor --check: print the unified diff of what would change.
+
+exit codes:
+  0  done (--check: every overlay carries the role)
+  1  --check: some overlay differs
+  2  bad usage or unreadable input (a YAML error names file:line)
+`;
+
+interface InjectArgs {
+  repo: string;
+  overlayDir: string;
+  action: "diff" | "write" | "check";
+  options: OverlayOptions;
+}
+
+const flags = {
+  repo: { type: "string" },
+  env: { type: "string" },
+  "overlay-dir": { type: "string" },
+  "role-arn": { type: "string" },
+  stack: { type: "string" },
+  key: { type: "string" },
+  "value-form": { type: "string" },
+  write: { type: "boolean" },
+  check: { type: "boolean" },
+  migrate: { type: "boolean" },
+} as const;
+
+function parseFlags(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, options: flags, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\n\n${usage}`);
+  }
+}
+
+async function resolveArgs(argv: string[], io: CommandIO): Promise<InjectArgs> {
+  const values = parseFlags(argv);
+  if (!values.repo) throw new UsageError(`--repo is required\n\n${usage}`);
+  if (!values.env) throw new UsageError(`--env is required\n\n${usage}`);
+  if (values.write && values.check) throw new UsageError("--write and --check cannot be combined: --check changes nothing");
+  if (values["role-arn"] !== undefined && values.stack !== undefined) {
+    throw new UsageError("--role-arn and --stack cannot be combined: give the role one way");
+  }
+  const valueForm = values["value-form"] ?? "auto";
+  if (!isValueForm(valueForm)) throw new UsageError(`--value-form must be auto, arn or name (got "${valueForm}")`);
+  if (values.key === "") throw new UsageError("--key must not be empty");
+
+  let role: RoleRef | undefined;
+  if (values["role-arn"] !== undefined) role = roleRefFromArn(values["role-arn"]);
+  else if (values.stack !== undefined) role = roleRefFromArn(await stackNodeRoleArn(values.stack, io));
+
+  let options: OverlayOptions;
+  if (values.migrate) options = { key: values.key, valueForm, mode: "placeholder", role };
+  else if (role) options = { key: values.key, valueForm, mode: "literal", role };
+  else throw new UsageError(`pass --role-arn ARN or --stack NAME\n\n${usage}`);
+  return {
+    repo: values.repo,
+    overlayDir: values["overlay-dir"] ?? `infrastructure/kustomized/overlays/${values.env}`,
+    action: values.write ? "write" : values.check ? "check" : "diff",
+    options,
+  };
+}
+
+function isValueForm(value: string): value is ValueForm {
+  return value === "auto" || value === "arn" || value === "name";
+}
+
+/** The stack's `nodeRoleArn` output, as `pulumi stack output --json` prints it. */
+async function stackNodeRoleArn(stack: string, io: CommandIO): Promise<string> {
+  const pulumi = findOnPath("pulumi", io.env);
+  if (!pulumi) throw new UsageError("the Pulumi CLI is not installed; pass --role-arn");
+  const stdout = await new Promise<string>((resolve, reject) => {
+    execFile(pulumi, ["stack", "output", "--json", "--stack", stack], { cwd: io.cwd, env: io.env, encoding: "utf8" }, (err, out, errText) =>
+      err ? reject(new UsageError(`pulumi stack output --stack ${stack} failed: ${errText.trim() || err.message}`)) : resolve(out),
+    );
+  });
+  let outputs: unknown;
+  try {
+    outputs = JSON.parse(stdout);
+  } catch {
+    throw new UsageError(`pulumi stack output --json --stack ${stack} printed no JSON; pass --role-arn`);
+  }
+  const arn = (outputs as Record<string, unknown> | null)?.nodeRoleArn;
+  if (typeof arn !== "string") {
+    throw new UsageError(`stack ${stack} has no nodeRoleArn output (has it been deployed?); pass --role-arn`);
+  }
+  return arn;
+}
+
+function notes(plan: OverlayPlan, key: string, literal: boolean): string {
+  const lines = plan.missingKey.map((m) => `note: ${m.file}:${m.line} namespace ${m.namespace} has no ${key}\n`);
+  if (literal) {
+    lines.push(
+      ...plan.placeholders.map(
+        (p) => `note: ${p.file}:${p.line} namespace ${p.namespace} holds \${${p.variable}}; left for Flux to substitute\n`,
+      ),
+    );
+  }
+  return lines.join("");
+}
+
+/** An empty value (`iam_role:`) would otherwise print as nothing at all. */
+function shown(value: string): string {
+  return value === "" ? '""' : value;
+}
+
+async function run(argv: string[], io: CommandIO): Promise<number> {
+  const args = await resolveArgs(argv, io);
+  const key = args.options.key ?? "iam_role";
+  const literal = args.options.mode !== "placeholder";
+  const want = literal ? `role ${args.options.role?.arn}` : "the ${NODE_ROLE_...} placeholders";
+  const repo = path.resolve(io.cwd, args.repo);
+
+  const plan = planOverlayRewrite(repo, args.overlayDir, args.options);
+  io.stderr(notes(plan, key, literal));
+  if (args.action === "check") {
+    const differences = planDifferences(plan);
+    for (const d of differences) io.stdout(`${d.file}:${d.line} ${d.namespace}: have ${shown(d.have)}, want ${d.want}\n`);
+    if (differences.length > 0) {
+      io.stderr(`${differences.length} ${key} value(s) in ${args.overlayDir} differ from ${want}\n`);
+      return EXIT.findings;
+    }
+    io.stdout(`in sync: no ${key} value in ${args.overlayDir} differs from ${want}\n`);
+    return EXIT.ok;
+  }
+
+  if (args.action === "diff") {
+    io.stdout(renderUnifiedDiff(plan));
+    if (plan.files.length === 0) io.stderr(`no change: no ${key} value in ${args.overlayDir} differs from ${want}\n`);
+    return EXIT.ok;
+  }
+  applyOverlayPlan(repo, plan);
+  for (const change of plan.files) {
+    for (const edit of change.edits) io.stdout(`${change.file}:${edit.line} ${edit.namespace}: ${shown(edit.from)} -> ${edit.to}\n`);
+  }
+  io.stdout(`wrote ${plan.files.length} file(s)\n`);
+  return EXIT.ok;
+}
+
+export const command: Command = {
+  name: "inject",
+  summary: "write the node IAM role into the namespace overlays, or check that they carry it",
+  usage,
+  async run(argv: string[], io: CommandIO): Promise<number> {
+    try {
+      return await run(argv, io);
+    } catch (err) {
+      // Unreadable input is a usage-level failure: the message names file:line, no stack.
+      if (err instanceof GitopsInputError) throw new UsageError(err.message);
+      throw err;
+    }
+  },
+};

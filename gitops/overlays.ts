@@ -1,0 +1,505 @@
+/**
+ * Node role injection: step 3 of the seed's "Deploying a New Cluster" ("update the iam_role key
+ * of each namespace manifest in the kustomized overlay folders"), done by a program.
+ *
+ * The rewrite reads every YAML file under an environment's overlay directory with the `yaml`
+ * Document API, finds the key in each Namespace manifest (annotation, label or top-level field),
+ * and splices the new value into the original text at the parsed scalar's own source token, so
+ * every byte it does not change (comments, key order, quoting, flow maps, blank lines) survives.
+ * `Document.toString()` is not used for output: it re-renders flow maps and comment spacing.
+ * Every rewritten file is parsed again and must mean the original with only those values changed.
+ *
+ * A value that is an alias is followed to its anchor, and the anchor is edited: every alias of
+ * it changes too, as its author meant; aliases that would need different values are an error.
+ * Labels always take the role name, since a label value (<= 63 of [A-Za-z0-9._-]) cannot hold an ARN.
+ *
+ * Pure TypeScript: no Pulumi import. `components/` commits the plan's files; `cli/inject.ts`
+ * prints, writes or checks them; the drift command reuses `checkOverlays`.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { isDeepStrictEqual } from "util";
+import { createTwoFilesPatch } from "diff";
+import {
+  CST,
+  Document,
+  LineCounter,
+  Node,
+  Scalar,
+  YAMLMap,
+  isAlias,
+  isCollection,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  parse,
+  parseAllDocuments,
+  visit,
+} from "yaml";
+import { GitopsInputError } from "./errors";
+import { Repo } from "./repo";
+
+/** An IAM role as the overlays may spell it. */
+export interface RoleRef {
+  arn: string;
+  name: string;
+}
+
+/** How a value is written: keep the file's form, or force the ARN or the bare role name. */
+export type ValueForm = "auto" | "arn" | "name";
+
+/**
+ * `literal` writes the role itself (the stack's `commit` mode); `placeholder` writes
+ * `${NODE_ROLE_ARN}` / `${NODE_ROLE_NAME}` for Flux to substitute from `cluster-vars`
+ * (`gitops-cluster inject --migrate`, the stack's `substitute` mode).
+ */
+export type OverlayMode = "literal" | "placeholder";
+
+/** The `cluster-vars` variables a placeholder overlay refers to, per value form. */
+export const NODE_ROLE_VARIABLES = { arn: "NODE_ROLE_ARN", name: "NODE_ROLE_NAME" } as const;
+
+interface OverlayOptionsBase {
+  /** The key that holds the role, wherever it sits in a Namespace manifest. Default `iam_role`. */
+  key?: string;
+  /**
+   * Default `auto`: each value keeps the form it has (ARN or role name; an empty value gets the
+   * name, as in the seed's example). Labels always get the name: a label value cannot hold an ARN.
+   */
+  valueForm?: ValueForm;
+  /**
+   * Namespace -> role of the node group it runs on; unmapped namespaces get `role`. A mapped
+   * namespace keeps a literal value even in placeholder mode: `cluster-vars` carries only the
+   * default role's variables.
+   */
+  namespaceRoles?: Record<string, RoleRef>;
+}
+
+export type OverlayOptions = OverlayOptionsBase &
+  (
+    | { mode?: "literal"; /** The default node group's role. */ role: RoleRef }
+    | { mode: "placeholder"; /** Not needed: placeholders name no role. */ role?: RoleRef }
+  );
+
+export interface OverlayEdit {
+  namespace: string;
+  /** 1-based line of the value that changes. */
+  line: number;
+  from: string;
+  to: string;
+}
+
+export interface OverlayFileChange {
+  /** Repo-relative POSIX path. */
+  file: string;
+  before: string;
+  after: string;
+  edits: OverlayEdit[];
+}
+
+export interface OverlayPlan {
+  /** Only the files that change, in walk order. */
+  files: OverlayFileChange[];
+  /** Namespace manifests that do not carry the key at all (line: where the manifest starts). */
+  missingKey: { file: string; line: number; namespace: string }[];
+  /** Values that are `${VAR}` substitutions as read (literal mode leaves them to Flux). */
+  placeholders: { file: string; line: number; namespace: string; variable: string }[];
+}
+
+/** One value that differs from what the overlay should carry; empty list = in sync. */
+export interface OverlayDifference {
+  file: string;
+  line: number;
+  namespace: string;
+  have: string;
+  want: string;
+}
+
+// arn:<partition>:iam::<account>:role/<path/>name. Role names: up to 64 of [\w+=,.@-];
+// paths: printable ASCII between slashes (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html).
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/(?:[\x21-\x7e]+\/)?([\w+=,.@-]{1,64})$/;
+
+/** The role an ARN names; the name is the last path segment (`role/path/to/Name` -> `Name`). */
+export function roleRefFromArn(arn: string): RoleRef {
+  const match = ROLE_ARN.exec(arn);
+  if (!match) {
+    throw new GitopsInputError(
+      `${JSON.stringify(arn)} is not an IAM role ARN; expected arn:<partition>:iam::<12-digit account>:role/[<path>/]<name>`,
+    );
+  }
+  return { arn, name: match[1] };
+}
+
+/** What rewriting `overlayDir` (repo-relative, inside the repository) would change. Writes nothing. */
+export function planOverlayRewrite(repoDir: string, overlayDir: string, options: OverlayOptions): OverlayPlan {
+  const settings = resolveOptions(options);
+  const repo = new Repo(repoDir);
+  const plan: OverlayPlan = { files: [], missingKey: [], placeholders: [] };
+  for (const file of overlayFiles(repo, overlayDir)) {
+    const before = repo.readText(file);
+    const scan = scanFile(file, before, settings.key);
+    plan.missingKey.push(...scan.missingKey);
+    for (const occ of scan.occurrences) {
+      const current = classifyValue(occ.have);
+      if (current.form === "placeholder") {
+        plan.placeholders.push({ file, line: occ.line, namespace: occ.namespace, variable: current.variable });
+      }
+    }
+    const change = rewriteFile(file, before, scan, settings);
+    if (change) plan.files.push(change);
+  }
+  return plan;
+}
+
+/** The values under `overlayDir` that differ from the role (or, in placeholder mode, from the placeholder). */
+export function checkOverlays(repoDir: string, overlayDir: string, options: OverlayOptions): OverlayDifference[] {
+  return planDifferences(planOverlayRewrite(repoDir, overlayDir, options));
+}
+
+/** A plan's edits as differences: what `checkOverlays` reports, for a caller that already has the plan. */
+export function planDifferences(plan: OverlayPlan): OverlayDifference[] {
+  return plan.files.flatMap((change) =>
+    change.edits.map((edit) => ({ file: change.file, line: edit.line, namespace: edit.namespace, have: edit.from, want: edit.to })),
+  );
+}
+
+/**
+ * Writes a plan's files, all or nothing: every file must still hold the plan's `before` text,
+ * all new contents are written beside their targets first, and only then renamed into place.
+ */
+export function applyOverlayPlan(repoDir: string, plan: OverlayPlan): void {
+  const repo = new Repo(repoDir);
+  const targets = plan.files.map((change) => {
+    if (!repo.isFile(change.file)) {
+      throw new GitopsInputError(`${change.file} is not a file in the repository`);
+    }
+    // Write where the file really is, not over a symlink to it.
+    const real = realPath(repo, repo.normalize(change.file));
+    if (fs.readFileSync(real, "utf8") !== change.before) {
+      throw new GitopsInputError(`${change.file} changed since the plan was made; nothing was written, plan again`);
+    }
+    return { change, real, temp: `${real}.gitops-cluster-${process.pid}.tmp` };
+  });
+  const written: typeof targets = [];
+  try {
+    for (const target of targets) {
+      fs.writeFileSync(target.temp, target.change.after, { mode: fs.statSync(target.real).mode });
+      written.push(target);
+    }
+  } catch (err) {
+    for (const target of written) fs.rmSync(target.temp, { force: true });
+    throw err;
+  }
+  const renamed: typeof targets = [];
+  try {
+    for (const target of targets) {
+      fs.renameSync(target.temp, target.real);
+      renamed.push(target);
+    }
+  } catch (err) {
+    for (const target of renamed) fs.writeFileSync(target.real, target.change.before);
+    for (const target of targets) fs.rmSync(target.temp, { force: true });
+    throw err;
+  }
+}
+
+/** A unified diff of the plan, `a/` and `b/` prefixed like `git diff` (so `git apply` takes it). */
+export function renderUnifiedDiff(plan: OverlayPlan): string {
+  return plan.files
+    .map((change) => createTwoFilesPatch(`a/${change.file}`, `b/${change.file}`, change.before, change.after, undefined, undefined, { context: 3 }))
+    .join("");
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface Settings {
+  key: string;
+  valueForm: ValueForm;
+  mode: OverlayMode;
+  role?: RoleRef;
+  namespaceRoles: Record<string, RoleRef>;
+}
+
+function resolveOptions(options: OverlayOptions): Settings {
+  const mode = options.mode ?? "literal";
+  if (mode === "literal" && !options.role) {
+    throw new GitopsInputError("a role is required to write literal values (only placeholder mode needs none)");
+  }
+  const key = options.key ?? "iam_role";
+  if (key === "") throw new GitopsInputError("the overlay key must not be empty");
+  return { key, valueForm: options.valueForm ?? "auto", mode, role: options.role, namespaceRoles: options.namespaceRoles ?? {} };
+}
+
+/** Where a repo-relative path really is on disk (Repo has already refused locations outside the root). */
+function realPath(repo: Repo, rel: string): string {
+  return fs.realpathSync(path.join(repo.root, ...rel.split("/").filter(Boolean)));
+}
+
+/** Every .yaml/.yml file under `overlayDir`, refusing any whose real location leaves it. */
+function overlayFiles(repo: Repo, overlayDir: string): string[] {
+  const dir = repo.normalize(overlayDir);
+  if (!repo.isDirectory(dir)) {
+    throw new GitopsInputError(`overlay directory ${dir || "."} does not exist in the repository`);
+  }
+  // Repo keeps reads inside the repository; this keeps them inside the overlay, so a symlink
+  // in overlays/development can never make the rewrite edit overlays/production.
+  const realDir = realPath(repo, dir);
+  // A symlink inside the overlay may reach a directory or file twice (or loop): visit each once.
+  const seen = new Set<string>();
+  const firstVisit = (rel: string): boolean => {
+    const real = realPath(repo, rel);
+    if (real !== realDir && !real.startsWith(realDir + path.sep)) {
+      throw new GitopsInputError(`${rel} is a symlink that resolves outside the overlay directory ${dir || "."}`);
+    }
+    if (seen.has(real)) return false;
+    seen.add(real);
+    return true;
+  };
+  const files: string[] = [];
+  const walk = (rel: string): void => {
+    if (!firstVisit(rel)) return;
+    for (const entry of repo.list(rel)) {
+      if (entry.isDirectory) walk(entry.path);
+      else if (/\.ya?ml$/.test(entry.name) && firstVisit(entry.path)) files.push(entry.path);
+    }
+  };
+  walk(dir);
+  return files;
+}
+
+type Placement = "annotation" | "label" | "field";
+
+/** One place the key sits in a Namespace manifest. */
+interface Occurrence {
+  namespace: string;
+  placement: Placement;
+  /** The scalar holding the value: the key's own, or the anchored one an alias points to. */
+  target: Scalar;
+  doc: Document;
+  line: number;
+  have: string;
+}
+
+interface FileScan {
+  docs: Document[];
+  occurrences: Occurrence[];
+  missingKey: OverlayPlan["missingKey"];
+}
+
+function scanFile(file: string, text: string, key: string): FileScan {
+  const lineCounter = new LineCounter();
+  const list: Document[] = [...parseAllDocuments(text, { lineCounter, keepSourceTokens: true })];
+  for (const doc of list) {
+    const error = doc.errors[0];
+    if (error) {
+      const line = error.linePos?.[0].line ?? lineCounter.linePos(error.pos[0]).line;
+      const reason = error.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+      throw new GitopsInputError(`invalid YAML: ${reason}`, file, line);
+    }
+  }
+  const lineOf = (node: Node): number => lineCounter.linePos(node.range?.[0] ?? 0).line;
+  const occurrences: Occurrence[] = [];
+  const missingKey: FileScan["missingKey"] = [];
+  for (const { doc, root } of namespaceManifests(list)) {
+    const metadata = root.get("metadata", true);
+    const namespace = isMap(metadata) ? scalarText(metadata.get("name", true)) : undefined;
+    if (!namespace) {
+      throw new GitopsInputError("Namespace manifest without metadata.name; expected the namespace's name", file, lineOf(root));
+    }
+    const places: [Placement, unknown][] = [
+      ["field", root],
+      ["annotation", isMap(metadata) ? metadata.get("annotations", true) : undefined],
+      ["label", isMap(metadata) ? metadata.get("labels", true) : undefined],
+    ];
+    const before = occurrences.length;
+    for (const [placement, map] of places) {
+      if (!isMap(map)) continue;
+      const pair = map.items.find((p) => isScalar(p.key) && p.key.value === key);
+      if (!pair) continue;
+      const target = valueScalar(doc, pair.value, () => {
+        const where = placement === "field" ? key : `metadata.${placement}s.${key}`;
+        return new GitopsInputError(
+          `${where} of namespace ${namespace} must be a string (the node role ARN or name)`,
+          file,
+          lineOf(isScalar(pair.key) ? pair.key : map),
+        );
+      });
+      occurrences.push({ namespace, placement, target, doc, line: lineOf(target), have: scalarText(target) ?? "" });
+    }
+    if (occurrences.length === before) missingKey.push({ file, line: lineOf(root), namespace });
+  }
+  return { docs: list, occurrences, missingKey };
+}
+
+/** The Namespace manifests of a stream: whole documents, and the items of a `*List` (kustomize expands those). */
+function* namespaceManifests(docs: Document[]): Generator<{ doc: Document; root: YAMLMap }> {
+  const isNamespace = (node: unknown): node is YAMLMap => isMap(node) && scalarText(node.get("kind", true)) === "Namespace";
+  for (const doc of docs) {
+    const root = doc.contents;
+    if (isNamespace(root)) {
+      yield { doc, root };
+    } else if (isMap(root) && scalarText(root.get("kind", true))?.endsWith("List")) {
+      const items = root.get("items", true);
+      for (const item of isSeq(items) ? items.items : []) if (isNamespace(item)) yield { doc, root: item };
+    }
+  }
+}
+
+/** The scalar a key's value is, following an alias to its anchor (which the rewrite then edits). */
+function valueScalar(doc: Document, value: unknown, notAString: () => Error): Scalar {
+  const node = isAlias(value) ? value.resolve(doc) : value;
+  if (!isScalar(node)) throw notAString();
+  return node;
+}
+
+function scalarText(node: unknown): string | undefined {
+  return isScalar(node) && node.value !== null && node.value !== undefined ? String(node.value) : undefined;
+}
+
+type ValueClass = { form: "arn" | "name" } | { form: "placeholder"; variable: string };
+
+// Flux's post-build substitution replaces ${var} (with optional :=default and the like).
+const SUBSTITUTION = /\$\{\s*([A-Za-z_][A-Za-z0-9_]*)/;
+
+function classifyValue(value: string): ValueClass {
+  const substitution = SUBSTITUTION.exec(value);
+  if (substitution) return { form: "placeholder", variable: substitution[1] };
+  return { form: value.startsWith("arn:") ? "arn" : "name" };
+}
+
+// https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#syntax-and-character-set
+function isValidLabelValue(value: string): boolean {
+  return value.length <= 63 && /^(?:[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)?$/.test(value);
+}
+
+/** The value an occurrence should carry, or undefined to leave it as it is. */
+function desiredValue(occ: Occurrence, file: string, settings: Settings): string | undefined {
+  const current = classifyValue(occ.have);
+  const mappedRole = settings.namespaceRoles[occ.namespace];
+  const formFrom = (kept: "arn" | "name"): "arn" | "name" =>
+    occ.placement === "label" ? "name" : settings.valueForm === "auto" ? kept : settings.valueForm;
+
+  if (settings.mode === "placeholder" && !mappedRole) {
+    const variables: readonly string[] = Object.values(NODE_ROLE_VARIABLES);
+    if (current.form === "placeholder" && !variables.includes(current.variable)) return undefined; // not ours
+    const kept = current.form !== "placeholder" ? current.form : current.variable === NODE_ROLE_VARIABLES.arn ? "arn" : "name";
+    return `\${${NODE_ROLE_VARIABLES[formFrom(kept)]}}`;
+  }
+  if (current.form === "placeholder") return undefined; // Flux substitutes it
+  const role = mappedRole ?? (settings.role as RoleRef);
+  if (formFrom(current.form) === "arn") return role.arn;
+  if (occ.placement === "label" && !isValidLabelValue(role.name)) {
+    throw new GitopsInputError(
+      `label ${settings.key} of namespace ${occ.namespace} cannot hold role name ${JSON.stringify(role.name)} ` +
+        "(label values are at most 63 characters of [A-Za-z0-9._-]); move the key to metadata.annotations",
+      file,
+      occ.line,
+    );
+  }
+  return role.name;
+}
+
+function rewriteFile(file: string, before: string, scan: FileScan, settings: Settings): OverlayFileChange | undefined {
+  // Several keys may alias one anchored scalar: it is edited once, so all of them, including
+  // those that already hold their value, must want the same.
+  const wanted = new Map<Scalar, { occ: Occurrence; to: string }>();
+  for (const occ of scan.occurrences) {
+    const to = desiredValue(occ, file, settings) ?? occ.have;
+    const other = wanted.get(occ.target);
+    if (!other) {
+      wanted.set(occ.target, { occ, to });
+    } else if (other.to !== to) {
+      throw new GitopsInputError(
+        `namespace ${occ.namespace}: ${settings.key} values that share this anchor need different values ` +
+          `(${JSON.stringify(other.to)} and ${JSON.stringify(to)}); give each its own value`,
+        file,
+        occ.line,
+      );
+    }
+  }
+  const changes = [...wanted.values()].filter(({ occ, to }) => to !== occ.have);
+  if (changes.length === 0) return undefined;
+
+  // Splice from the end so earlier offsets stay valid.
+  const edits = changes.sort((a, b) => b.occ.target.range![0] - a.occ.target.range![0]);
+  let after = before;
+  for (const { occ, to } of edits) {
+    const { start, end, text } = scalarReplacement(occ.doc, occ.target, to);
+    after = after.slice(0, start) + text + after.slice(end);
+  }
+  assertOnlyValuesChanged(file, after, scan, edits, settings.key);
+  return {
+    file,
+    before,
+    after,
+    edits: edits.reverse().map(({ occ, to }) => ({ namespace: occ.namespace, line: occ.line, from: occ.have, to })),
+  };
+}
+
+/** Where in the source the scalar's text sits, and the text that gives it `value` in the same style. */
+function scalarReplacement(doc: Document, target: Scalar, value: string): { start: number; end: number; text: string } {
+  const { inFlow, afterKey } = nodeContext(doc, target);
+  const style = target.type ?? "PLAIN";
+  // setScalarValue trusts the caller that a plain value still reads as a string; check it.
+  const type = style === "PLAIN" && !plainReadsAsString(value, inFlow) ? "QUOTE_DOUBLE" : style;
+  const token = target.srcToken;
+  if (token) {
+    const original = CST.stringify(token);
+    const edited = structuredClone(token);
+    CST.setScalarValue(edited, value, { afterKey, inFlow, type });
+    return { start: token.offset, end: token.offset + original.length, text: CST.stringify(edited) };
+  }
+  // `key:` with nothing after it: no token to edit, so the value goes right after the colon.
+  const text = CST.stringify(CST.createScalarToken(value, { indent: 0, inFlow, type, end: [] }));
+  const at = target.range![0];
+  return { start: at, end: at, text: ` ${text}` };
+}
+
+function nodeContext(doc: Document, target: Node): { inFlow: boolean; afterKey: boolean } {
+  let context = { inFlow: false, afterKey: false };
+  visit(doc, (_key, node, ancestors) => {
+    if (node !== target) return undefined;
+    const parent = ancestors[ancestors.length - 1];
+    context = {
+      inFlow: ancestors.some((a) => isCollection(a) && Boolean(a.flow)),
+      afterKey: isPair(parent) && parent.value === target,
+    };
+    return visit.BREAK;
+  });
+  return context;
+}
+
+/** Whether `value` written plain reads back as that same string (YAML 1.2, and 1.1 as go-yaml reads it). */
+function plainReadsAsString(value: string, inFlow: boolean): boolean {
+  try {
+    return (["1.2", "1.1"] as const).every((version) => {
+      const read = inFlow ? parse(`[${value}]`, { version })?.[0] : parse(value, { version });
+      return read === value;
+    });
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Re-reads the rewritten text and demands that it means exactly the original documents with
+ * only the intended values changed: a guard against a splice that would corrupt a file.
+ */
+function assertOnlyValuesChanged(
+  file: string,
+  after: string,
+  scan: FileScan,
+  edits: { occ: Occurrence; to: string }[],
+  key: string,
+): void {
+  // The meaning wanted: the parsed originals with the edits applied (then restored).
+  const originals = edits.map(({ occ }) => occ.target.value);
+  edits.forEach(({ occ, to }) => (occ.target.value = to));
+  const wanted = scan.docs.map((doc) => doc.toJS({ maxAliasCount: -1 }));
+  edits.forEach(({ occ }, i) => (occ.target.value = originals[i]));
+
+  const reread = scanFile(file, after, key).docs.map((doc) => doc.toJS({ maxAliasCount: -1 }));
+  if (!isDeepStrictEqual(reread, wanted)) {
+    throw new Error(`internal: rewriting ${file} would change more than its ${key} values; nothing was written`);
+  }
+}
