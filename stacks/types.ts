@@ -53,7 +53,7 @@ export interface NetworkSettings {
 export type ControlPlaneLogType = "api" | "audit" | "authenticator" | "controllerManager" | "scheduler";
 
 export interface ClusterSettings {
-  /** EKS cluster name; also names `clusters/<name>` in the GitOps repository unless gitops.clusterPath is set. */
+  /** EKS cluster name (default `<project>-<stack>`). */
   name: string;
   /** Kubernetes minor version, e.g. "1.33". */
   kubernetesVersion: string;

@@ -1,0 +1,144 @@
+/**
+ * What a stack gets for every setting it leaves out, per environment. `stacks/settings.ts`
+ * applies these before validating, so a stack file only says what differs from them.
+ */
+import type {
+  CapacityType,
+  ClusterSettings,
+  ControlPlaneLogType,
+  Environment,
+  FluxSettings,
+  InjectionSettings,
+  NetworkSettings,
+} from "./types";
+
+export const ENVIRONMENTS: readonly Environment[] = ["development", "production"];
+
+export const CONTROL_PLANE_LOG_TYPES: readonly ControlPlaneLogType[] = [
+  "api",
+  "audit",
+  "authenticator",
+  "controllerManager",
+  "scheduler",
+];
+
+/**
+ * Flux distribution installed by the Flux Operator: v2.9.2, July 2026
+ * (https://github.com/fluxcd/flux2/releases/tag/v2.9.2), the newest patch release this was
+ * checked against; the distribution's release notes already list a 2.10 line, worth a reviewed
+ * move once it has patches. A concrete patch rather than "2.9.x", so that an upgrade is a
+ * reviewed change and not something the operator does overnight.
+ */
+export const FLUX_VERSION = "2.9.2";
+
+/**
+ * flux-operator Helm chart (oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator); v0.60.0 is
+ * the release of September 2026 (controlplaneio-fluxcd/flux-operator PR #1038). The operator
+ * installs any Flux 2.x, so this moves independently of FLUX_VERSION.
+ */
+export const FLUX_OPERATOR_CHART_VERSION = "0.60.0";
+
+/**
+ * EKS Kubernetes minor version for new clusters: in EKS standard support and inside the range
+ * Flux 2.9 is tested against (its controllers are built with Kubernetes 1.36 libraries).
+ */
+export const KUBERNETES_VERSION = "1.35";
+
+export interface NodeGroupDefaults {
+  instanceTypes: string[];
+  capacityType: CapacityType;
+  minSize: number;
+  maxSize: number;
+  desiredSize: number;
+  diskSize: number;
+}
+
+export interface EnvironmentDefaults {
+  network: Omit<NetworkSettings, "existing">;
+  cluster: Omit<ClusterSettings, "name">;
+  /** Applied field by field to every configured node group. */
+  nodeGroup: NodeGroupDefaults;
+  flux: Pick<FluxSettings, "version" | "operatorChartVersion" | "branch" | "interval">;
+  gitops: { repoDir: string; clusterPath: string };
+  injection: Pick<InjectionSettings, "mode" | "key" | "valueForm" | "overlayDir">;
+}
+
+const DEVELOPMENT: EnvironmentDefaults = {
+  // One NAT gateway and two zones: a zone outage may stop development, and that is acceptable.
+  network: { vpcCidr: "10.10.0.0/16", zoneCount: 2, natGateways: "single" },
+  cluster: {
+    kubernetesVersion: KUBERNETES_VERSION,
+    endpointPublicAccess: true,
+    endpointPrivateAccess: true,
+    publicAccessCidrs: ["0.0.0.0/0"],
+    secretsEncryption: false,
+    logTypes: ["api", "audit"],
+    adminPrincipalArns: [],
+    protect: false,
+  },
+  // Two burstable instance families so Spot has more capacity pools to draw from.
+  nodeGroup: {
+    instanceTypes: ["t3.large", "t3a.large"],
+    capacityType: "SPOT",
+    minSize: 1,
+    maxSize: 3,
+    desiredSize: 2,
+    diskSize: 30,
+  },
+  flux: {
+    version: FLUX_VERSION,
+    operatorChartVersion: FLUX_OPERATOR_CHART_VERSION,
+    branch: "main",
+    interval: "1m",
+  },
+  gitops: { repoDir: "examples/gitops", clusterPath: "clusters/development" },
+  injection: {
+    mode: "substitute",
+    key: "iam_role",
+    valueForm: "auto",
+    overlayDir: "infrastructure/kustomized/overlays/development",
+  },
+};
+
+const PRODUCTION: EnvironmentDefaults = {
+  // A NAT gateway per zone so losing one zone does not cut the others off from the internet.
+  network: { vpcCidr: "10.20.0.0/16", zoneCount: 3, natGateways: "perZone" },
+  cluster: {
+    ...DEVELOPMENT.cluster,
+    // Private endpoint only: operators come in through the VPC (VPN, bastion) unless the stack
+    // opens the public endpoint to named CIDRs.
+    endpointPublicAccess: false,
+    publicAccessCidrs: [],
+    secretsEncryption: true,
+    logTypes: [...CONTROL_PLANE_LOG_TYPES],
+    protect: true,
+  },
+  // On-demand, and three nodes so one per zone survives a node or zone loss.
+  nodeGroup: {
+    instanceTypes: ["m7i.large"],
+    capacityType: "ON_DEMAND",
+    minSize: 3,
+    maxSize: 6,
+    desiredSize: 3,
+    diskSize: 50,
+  },
+  // The seed repository's cadence: changes reach production within five minutes.
+  flux: { ...DEVELOPMENT.flux, interval: "5m" },
+  gitops: { repoDir: "examples/gitops", clusterPath: "clusters/production" },
+  injection: { ...DEVELOPMENT.injection, overlayDir: "infrastructure/kustomized/overlays/production" },
+};
+
+/** A fresh copy each call: callers may keep and change what they get. */
+export function defaultsFor(environment: Environment): EnvironmentDefaults {
+  return structuredClone(environment === "production" ? PRODUCTION : DEVELOPMENT);
+}
+
+/** EKS cluster names allow [A-Za-z0-9_-]; a stack name may also hold dots. */
+export function defaultClusterName(project: string, stack: string): string {
+  return `${project}-${stack}`.replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 100);
+}
+
+/** The root Kustomization's spec.path for a cluster directory of the repository. */
+export function fluxPathFor(clusterPath: string): string {
+  return `./${clusterPath}`;
+}

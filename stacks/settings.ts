@@ -1,0 +1,569 @@
+/**
+ * Stack settings: read from Pulumi config (namespace `gitops-cluster`), completed with the
+ * environment's defaults (`stacks/defaults.ts`) and validated as a whole. Every problem is
+ * reported at once, one line each, naming the full config key, the value given and what is
+ * expected; components receive a `Settings` that is known to be valid.
+ *
+ * Region: `gitops-cluster:region` when set, else the AWS provider's own `aws:region`, which is
+ * where the default AWS provider deploys. Setting both to different regions is an error, since
+ * resources would land in one region while the settings describe another.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import {
+  CONTROL_PLANE_LOG_TYPES,
+  ENVIRONMENTS,
+  defaultClusterName,
+  defaultsFor,
+  fluxPathFor,
+  type EnvironmentDefaults,
+  type NodeGroupDefaults,
+} from "./defaults";
+import {
+  API_GROUP,
+  AWS_REGION,
+  CHART_VERSION,
+  DNS_LABEL,
+  DNS_SUBDOMAIN,
+  DURATION,
+  EKS_CLUSTER_NAME,
+  FLUX_VERSION,
+  GIT_BRANCH,
+  GITHUB_NAME,
+  IAM_PRINCIPAL_ARN,
+  INSTANCE_TYPE,
+  KUBERNETES_VERSION,
+  LABEL_KEY,
+  LABEL_VALUE,
+  LOCAL_DIR,
+  MANIFEST_KEY,
+  NON_EMPTY,
+  RELATIVE_DIR,
+  REPO_URL_EXPECTED,
+  SUBNET_ID,
+  TAG_KEY,
+  TAG_VALUE,
+  VPC_ID,
+  parseCidr,
+  parseRepoUrl,
+} from "./formats";
+import { NAMESPACE, Reader, Section, SettingsError, show, type Expectation } from "./readers";
+import type {
+  ClusterSettings,
+  Environment,
+  ExistingNetwork,
+  ExtraProvider,
+  FluxSettings,
+  GitCredentials,
+  GitopsSettings,
+  InjectionSettings,
+  NetworkSettings,
+  NodeGroupSettings,
+  NodeTaint,
+  Settings,
+} from "./types";
+
+export { NAMESPACE, SettingsError } from "./readers";
+export { asPulumiConfig, readStackConfig, readStackConfigFile } from "./stack-file";
+
+/**
+ * The top-level keys of the namespace and how Pulumi holds them. `Pulumi.yaml` declares exactly
+ * these (a test keeps the two in step); `loadSettings` reads objects and arrays as JSON.
+ */
+export const CONFIG_KEYS = {
+  environment: "string",
+  region: "string",
+  tags: "object",
+  network: "object",
+  cluster: "object",
+  nodeGroups: "array",
+  flux: "object",
+  gitops: "object",
+  injection: "object",
+} as const;
+
+export type ConfigKey = keyof typeof CONFIG_KEYS;
+
+// ---------------------------------------------------------------------------------------------
+// Sections, in the order of `Settings`.
+
+function readEnvironment(r: Reader, raw: Record<string, unknown>, stack: string): Environment {
+  const fromStack = ENVIRONMENTS.find((environment) => environment === stack);
+  const given = blankAsUnset(raw.environment);
+  if (given === undefined && !fromStack) {
+    r.report(
+      "environment",
+      `is required for stack ${show(stack)} ` +
+        `(expected one of ${ENVIRONMENTS.join(", ")}; stacks named so need not set it)`,
+    );
+    return "development";
+  }
+  const environment = r.oneOf("environment", given, ENVIRONMENTS, fromStack ?? "development");
+  if (fromStack && r.ok("environment") && environment !== fromStack) {
+    r.report("environment", `must be ${fromStack} in stack ${show(stack)} (got ${show(given)})`);
+  }
+  return environment;
+}
+
+/** Pulumi.yaml declares `""` as the default of optional string keys: it means "not set". */
+function blankAsUnset(value: unknown): unknown {
+  return value === "" ? undefined : value;
+}
+
+function readRegion(r: Reader, raw: Record<string, unknown>, awsRegion: string | undefined): string {
+  const own = blankAsUnset(raw.region);
+  const provider = blankAsUnset(awsRegion);
+  if (own === undefined && typeof provider === "string") {
+    if (!AWS_REGION.test(provider)) {
+      r.report("region", `is not set and aws:region is not ${AWS_REGION.expected} (got ${show(provider)})`);
+    }
+    return provider;
+  }
+  const region = r.str("region", own, undefined, {
+    ...AWS_REGION,
+    expected: own === undefined ? `${AWS_REGION.expected}; or set aws:region` : AWS_REGION.expected,
+  });
+  if (provider !== undefined && region !== provider && r.ok("region")) {
+    r.report(
+      "region",
+      `must match aws:region, where the AWS provider deploys (got ${show(region)}, aws:region is ${show(provider)})`,
+    );
+  }
+  return region;
+}
+
+function readNetwork(r: Reader, value: unknown, defaults: NetworkSettings): NetworkSettings {
+  const fields = r.section("network", value, ["vpcCidr", "zoneCount", "natGateways", "existing"]);
+  const network: NetworkSettings = {
+    vpcCidr: readCidr(r, fields.key("vpcCidr"), fields.raw("vpcCidr"), defaults.vpcCidr, [16, 24]),
+    zoneCount: fields.int("zoneCount", defaults.zoneCount, { min: 2, max: 6 }),
+    natGateways: fields.oneOf("natGateways", ["single", "perZone"], defaults.natGateways),
+  };
+  if (fields.has("existing")) network.existing = readExistingNetwork(r, fields);
+  return network;
+}
+
+function readExistingNetwork(r: Reader, network: Section): ExistingNetwork {
+  const fields = network.section("existing", ["vpcId", "publicSubnetIds", "privateSubnetIds"]);
+  const subnetIds = (name: string) => fields.list(name, [], (at, item) => r.str(at, item, undefined, SUBNET_ID));
+  const existing: ExistingNetwork = {
+    vpcId: fields.str("vpcId", undefined, VPC_ID),
+    publicSubnetIds: subnetIds("publicSubnetIds"),
+    privateSubnetIds: subnetIds("privateSubnetIds"),
+  };
+  // EKS requires subnets in at least two availability zones; nodes run in the private ones.
+  const privateAt = fields.key("privateSubnetIds");
+  if (r.ok(privateAt) && existing.privateSubnetIds.length < 2) {
+    r.report(privateAt, `must list at least 2 subnets in different zones (got ${show(existing.privateSubnetIds)})`);
+  }
+  return existing;
+}
+
+function readCluster(
+  r: Reader,
+  value: unknown,
+  defaults: EnvironmentDefaults["cluster"],
+  defaultName: string,
+): ClusterSettings {
+  const fields = r.section("cluster", value, [
+    "name",
+    "kubernetesVersion",
+    "endpointPublicAccess",
+    "endpointPrivateAccess",
+    "publicAccessCidrs",
+    "secretsEncryption",
+    "logTypes",
+    "adminPrincipalArns",
+    "protect",
+  ]);
+  const cluster: ClusterSettings = {
+    name: fields.str("name", defaultName, EKS_CLUSTER_NAME),
+    kubernetesVersion: fields.str("kubernetesVersion", defaults.kubernetesVersion, KUBERNETES_VERSION),
+    endpointPublicAccess: fields.bool("endpointPublicAccess", defaults.endpointPublicAccess),
+    endpointPrivateAccess: fields.bool("endpointPrivateAccess", defaults.endpointPrivateAccess),
+    publicAccessCidrs: fields.list("publicAccessCidrs", defaults.publicAccessCidrs, (at, item) =>
+      readCidr(r, at, item, undefined),
+    ),
+    secretsEncryption: fields.bool("secretsEncryption", defaults.secretsEncryption),
+    logTypes: fields.list("logTypes", defaults.logTypes, (at, item) =>
+      r.oneOf(at, item, CONTROL_PLANE_LOG_TYPES, undefined),
+    ),
+    adminPrincipalArns: fields.list("adminPrincipalArns", defaults.adminPrincipalArns, (at, item) =>
+      r.str(at, item, undefined, IAM_PRINCIPAL_ARN),
+    ),
+    protect: fields.bool("protect", defaults.protect),
+  };
+  reportDuplicates(r, fields.key("logTypes"), cluster.logTypes);
+  reportDuplicates(r, fields.key("adminPrincipalArns"), cluster.adminPrincipalArns);
+  checkEndpoints(r, cluster);
+  return cluster;
+}
+
+function checkEndpoints(r: Reader, cluster: ClusterSettings): void {
+  const [publicAt, privateAt, cidrsAt] = [
+    "cluster.endpointPublicAccess",
+    "cluster.endpointPrivateAccess",
+    "cluster.publicAccessCidrs",
+  ];
+  if (!r.ok(publicAt, privateAt, cidrsAt)) return;
+  const { endpointPublicAccess, endpointPrivateAccess, publicAccessCidrs } = cluster;
+  if (!endpointPublicAccess && !endpointPrivateAccess) {
+    const text = "must be true when cluster.endpointPublicAccess is false (got false): EKS needs one endpoint";
+    r.report(privateAt, text);
+  }
+  if (!endpointPublicAccess) return;
+  if (publicAccessCidrs.length === 0) {
+    r.report(cidrsAt, "must list at least one CIDR when cluster.endpointPublicAccess is true (got [])");
+  } else if (!endpointPrivateAccess && !publicAccessCidrs.includes("0.0.0.0/0")) {
+    // Nodes reach a public-only endpoint from the NAT gateways' addresses, which a restricted
+    // list leaves out: they could never join. https://docs.aws.amazon.com/eks/latest/userguide/cluster-endpoint.html
+    r.report(
+      privateAt,
+      "must be true when cluster.publicAccessCidrs restricts the public endpoint (got false): " +
+        "nodes reach the API from NAT addresses outside that list",
+    );
+  }
+}
+
+/** An IPv4 CIDR whose address is the network address (AWS rejects or rewrites anything else). */
+function readCidr(
+  r: Reader,
+  at: string,
+  value: unknown,
+  fallback: string | undefined,
+  prefixes?: [number, number],
+): string {
+  const range = prefixes ? ` with a prefix from /${prefixes[0]} to /${prefixes[1]}` : "";
+  const example = prefixes ? "10.0.0.0/16" : "203.0.113.0/24";
+  const expected = `a CIDR such as ${example}${range}`;
+  const text = r.str(at, value, fallback, { expected, test: (s) => parseCidr(s) !== undefined });
+  const cidr = parseCidr(text);
+  if (!cidr || !r.ok(at)) return text;
+  if (prefixes && (cidr.prefix < prefixes[0] || cidr.prefix > prefixes[1])) {
+    r.report(at, `must be ${expected} (got ${show(text)})`);
+  } else if (cidr.network !== text) {
+    r.report(at, `must be a network address, ${cidr.network} (got ${show(text)})`);
+  }
+  return text;
+}
+
+/** `field` names the part of each entry that must be unique, e.g. ".name". */
+function reportDuplicates(r: Reader, at: string, values: readonly string[], field = ""): void {
+  const seen = new Set<string>();
+  values.forEach((value, index) => {
+    const entryAt = `${at}[${index}]${field}`;
+    if (!r.ok(entryAt)) return;
+    if (seen.has(value)) r.report(entryAt, `must be unique (got ${show(value)} twice)`);
+    seen.add(value);
+  });
+}
+
+function readNodeGroups(r: Reader, value: unknown, defaults: NodeGroupDefaults): NodeGroupSettings[] {
+  const at = "nodeGroups";
+  if (value === undefined) {
+    r.report(at, "is required (expected a list of node groups such as [{name: general}])");
+    return [];
+  }
+  const groups = r.list(at, value, [], (groupAt, item) => readNodeGroup(r, groupAt, item, defaults));
+  if (r.ok(at) && groups.length === 0) {
+    r.report(at, "must list at least one node group (got []): the Flux controllers need nodes to run on");
+  }
+  const names = groups.map((group) => group.name);
+  reportDuplicates(r, at, names, ".name");
+  return groups;
+}
+
+function readNodeGroup(r: Reader, at: string, value: unknown, defaults: NodeGroupDefaults): NodeGroupSettings {
+  const fields = r.section(at, value, [
+    "name",
+    "instanceTypes",
+    "capacityType",
+    "minSize",
+    "maxSize",
+    "desiredSize",
+    "diskSize",
+    "labels",
+    "taints",
+  ]);
+  // Unset sizes follow the ones that are set, so `minSize: 4` alone does not clash with a default.
+  const minSize = fields.int("minSize", defaults.minSize, { min: 0 });
+  const maxSize = fields.int("maxSize", Math.max(defaults.maxSize, minSize), { min: 1 });
+  const desiredFallback = Math.min(Math.max(defaults.desiredSize, minSize), maxSize);
+  const desiredSize = fields.int("desiredSize", desiredFallback, { min: 0 });
+  const group: NodeGroupSettings = {
+    name: fields.str("name", undefined, DNS_LABEL),
+    instanceTypes: fields.list("instanceTypes", defaults.instanceTypes, (itemAt, item) =>
+      r.str(itemAt, item, undefined, INSTANCE_TYPE),
+    ),
+    capacityType: fields.oneOf("capacityType", ["ON_DEMAND", "SPOT"], defaults.capacityType),
+    minSize,
+    maxSize,
+    desiredSize,
+    diskSize: fields.int("diskSize", defaults.diskSize, { min: 20 }),
+    labels: fields.record("labels", { key: LABEL_KEY, value: LABEL_VALUE }),
+    taints: fields.list("taints", [], (itemAt, item) => readTaint(r, itemAt, item)),
+  };
+  if (r.ok(fields.key("instanceTypes")) && group.instanceTypes.length === 0) {
+    r.report(fields.key("instanceTypes"), "must list at least one instance type such as m7i.large (got [])");
+  }
+  const [minAt, maxAt, desiredAt] = [fields.key("minSize"), fields.key("maxSize"), fields.key("desiredSize")];
+  if (r.ok(minAt, maxAt) && maxSize < minSize) {
+    r.report(maxAt, `must be >= minSize (got ${maxSize} < ${minSize})`);
+  } else if (r.ok(minAt, maxAt, desiredAt)) {
+    if (desiredSize < minSize) r.report(desiredAt, `must be >= minSize (got ${desiredSize} < ${minSize})`);
+    if (desiredSize > maxSize) r.report(desiredAt, `must be <= maxSize (got ${desiredSize} > ${maxSize})`);
+  }
+  return group;
+}
+
+function readTaint(r: Reader, at: string, value: unknown): NodeTaint {
+  const fields = r.section(at, value, ["key", "value", "effect"]);
+  const taint: NodeTaint = {
+    key: fields.str("key", undefined, LABEL_KEY),
+    effect: fields.oneOf("effect", ["NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"], undefined),
+  };
+  if (fields.has("value")) taint.value = fields.str("value", undefined, LABEL_VALUE);
+  return taint;
+}
+
+function readFlux(
+  r: Reader,
+  value: unknown,
+  defaults: EnvironmentDefaults["flux"],
+  clusterPath: string,
+): FluxSettings {
+  if (value === undefined) {
+    r.report("flux", "is required (expected at least {repoUrl: ssh://git@github.com/acme/gitops.git})");
+  }
+  const fields = r.section("flux", value, [
+    "version",
+    "operatorChartVersion",
+    "repoUrl",
+    "branch",
+    "path",
+    "interval",
+    "credentials",
+  ]);
+  const expectedPath = fluxPathFor(clusterPath);
+  const repoUrl: Expectation = { expected: REPO_URL_EXPECTED, test: (url) => parseRepoUrl(url) !== undefined };
+  const flux: FluxSettings = {
+    version: fields.str("version", defaults.version, FLUX_VERSION),
+    operatorChartVersion: fields.str("operatorChartVersion", defaults.operatorChartVersion, CHART_VERSION),
+    repoUrl: value === undefined ? "" : fields.str("repoUrl", undefined, repoUrl),
+    branch: fields.str("branch", defaults.branch, GIT_BRANCH),
+    path: fields.str("path", expectedPath, NON_EMPTY),
+    interval: fields.str("interval", defaults.interval, DURATION),
+    credentials: readCredentials(r, fields.section("credentials", ["kind", "github", "secretName"])),
+  };
+  // The ordering check reads gitops.clusterPath and Flux reconciles flux.path: one directory.
+  if (r.ok(fields.key("path"), "gitops.clusterPath") && flux.path.replace(/\/+$/, "") !== expectedPath) {
+    const text = `must be ${expectedPath}, the directory gitops.clusterPath names (got ${show(flux.path)})`;
+    r.report(fields.key("path"), text);
+  }
+  if (value !== undefined && r.ok(fields.key("repoUrl"))) checkCredentialsAgainstUrl(r, flux);
+  return flux;
+}
+
+function readCredentials(r: Reader, fields: Section): GitCredentials {
+  const kind = fields.oneOf("kind", ["deployKey", "existingSecret"], "deployKey");
+  if (kind === "existingSecret") {
+    if (fields.has("github")) {
+      r.report(fields.key("github"), "applies only to kind deployKey (got kind existingSecret)");
+    }
+    return { kind, secretName: fields.str("secretName", undefined, DNS_SUBDOMAIN) };
+  }
+  if (fields.has("secretName")) {
+    r.report(
+      fields.key("secretName"),
+      `applies only to kind existingSecret (got ${show(fields.raw("secretName"))} with kind deployKey)`,
+    );
+  }
+  if (!fields.has("github")) return { kind };
+  const github = fields.section("github", ["owner", "repository"]);
+  return {
+    kind,
+    github: {
+      owner: github.str("owner", undefined, GITHUB_NAME),
+      repository: github.str("repository", undefined, GITHUB_NAME),
+    },
+  };
+}
+
+function checkCredentialsAgainstUrl(r: Reader, flux: FluxSettings): void {
+  const url = parseRepoUrl(flux.repoUrl);
+  const { credentials } = flux;
+  if (!url || credentials.kind !== "deployKey") return;
+  // A deploy key is an SSH key: Flux can only use it over an SSH URL.
+  if (!url.ssh) {
+    r.report(
+      "flux.repoUrl",
+      "must be an SSH URL such as ssh://git@github.com/acme/gitops.git for credentials kind deployKey " +
+        `(got ${show(flux.repoUrl)})`,
+    );
+    return;
+  }
+  if (!credentials.github || !r.ok("flux.credentials.github.owner", "flux.credentials.github.repository")) return;
+  const named = `${credentials.github.owner}/${credentials.github.repository}`;
+  const inUrl = url.path.replace(/\.git$/, "").replace(/\/+$/, "");
+  if (url.host !== "github.com" || inUrl.toLowerCase() !== named.toLowerCase()) {
+    r.report(
+      "flux.credentials.github",
+      `must name the repository of flux.repoUrl (got ${named}, the URL names ${url.host}/${inUrl})`,
+    );
+  }
+}
+
+function readGitops(r: Reader, value: unknown, defaults: EnvironmentDefaults["gitops"]): GitopsSettings {
+  const fields = r.section("gitops", value, ["repoDir", "clusterPath", "extraProviders", "preinstalledGroups"]);
+  const apiGroup = (at: string, item: unknown) => r.str(at, item, undefined, API_GROUP);
+  return {
+    repoDir: fields.str("repoDir", defaults.repoDir, LOCAL_DIR),
+    clusterPath: fields.str("clusterPath", defaults.clusterPath, RELATIVE_DIR),
+    extraProviders: fields.list("extraProviders", [], (at, item): ExtraProvider => {
+      const provider = r.section(at, item, ["chart", "groups"]);
+      const chart = provider.str("chart", undefined, DNS_LABEL);
+      if (!provider.has("groups")) {
+        r.report(provider.key("groups"), "is required (expected a list of API groups such as [cert-manager.io])");
+      }
+      return { chart, groups: provider.list("groups", [], apiGroup) };
+    }),
+    preinstalledGroups: fields.list("preinstalledGroups", [], apiGroup),
+  };
+}
+
+function readInjection(
+  r: Reader,
+  value: unknown,
+  defaults: EnvironmentDefaults["injection"],
+  nodeGroupNames: readonly string[],
+  flux: FluxSettings,
+): InjectionSettings {
+  const fields = r.section("injection", value, [
+    "mode",
+    "key",
+    "valueForm",
+    "overlayDir",
+    "namespaceNodeGroups",
+    "commit",
+  ]);
+  const nodeGroup: Expectation = {
+    expected: `a node group name, one of ${nodeGroupNames.join(", ")}`,
+    test: (name) => nodeGroupNames.includes(name),
+  };
+  const injection: InjectionSettings = {
+    mode: fields.oneOf("mode", ["substitute", "commit"], defaults.mode),
+    key: fields.str("key", defaults.key, MANIFEST_KEY),
+    valueForm: fields.oneOf("valueForm", ["auto", "arn", "name"], defaults.valueForm),
+    overlayDir: fields.str("overlayDir", defaults.overlayDir, RELATIVE_DIR),
+    namespaceNodeGroups: fields.record("namespaceNodeGroups", { key: DNS_LABEL, value: nodeGroup }),
+  };
+  const commitAt = fields.key("commit");
+  if (injection.mode === "commit") {
+    const commit = readCommitTarget(fields, flux);
+    if (commit) injection.commit = commit;
+    else {
+      r.report(
+        commitAt,
+        "is required when injection.mode is commit " +
+          "(expected {owner, repository, branch}; or set flux.credentials.github)",
+      );
+    }
+  } else if (fields.has("commit") && r.ok(fields.key("mode"))) {
+    r.report(commitAt, `applies only to injection.mode commit (got mode ${injection.mode})`);
+  }
+  return injection;
+}
+
+/** Where commit mode commits; by default the repository and branch Flux reads, when on GitHub. */
+function readCommitTarget(injection: Section, flux: FluxSettings): InjectionSettings["commit"] {
+  const github = flux.credentials.kind === "deployKey" ? flux.credentials.github : undefined;
+  if (!injection.has("commit")) return github && { ...github, branch: flux.branch };
+  const fields = injection.section("commit", ["owner", "repository", "branch"]);
+  return {
+    owner: fields.str("owner", github?.owner, GITHUB_NAME),
+    repository: fields.str("repository", github?.repository, GITHUB_NAME),
+    branch: fields.str("branch", flux.branch, GIT_BRANCH),
+  };
+}
+
+/** Rules a team holds production to, whatever the stack file says. */
+function checkProductionRules(r: Reader, cluster: ClusterSettings): void {
+  for (const key of ["secretsEncryption", "protect"] as const) {
+    if (r.ok(`cluster.${key}`) && !cluster[key]) r.report(`cluster.${key}`, "must be true in production (got false)");
+  }
+  const cidrsAt = "cluster.publicAccessCidrs";
+  const { endpointPublicAccess, publicAccessCidrs } = cluster;
+  const openToAll = endpointPublicAccess && publicAccessCidrs.includes("0.0.0.0/0");
+  if (r.ok(cidrsAt, "cluster.endpointPublicAccess") && openToAll) {
+    r.report(
+      cidrsAt,
+      `must not contain 0.0.0.0/0 in production (got ${show(publicAccessCidrs)}): list the networks that may ` +
+        "reach the public endpoint, or set cluster.endpointPublicAccess to false",
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Settings from config values as Pulumi holds them: `raw` maps keys of the `gitops-cluster`
+ * namespace, without the prefix, to strings (scalars) or parsed objects (structured values).
+ * `awsRegion` is the `aws:region` config, used when `region` is not set. Pure: no Pulumi calls.
+ * Throws SettingsError listing every problem.
+ */
+export function parseSettings(
+  raw: Record<string, unknown>,
+  stack: string,
+  project: string = NAMESPACE,
+  awsRegion?: string,
+): Settings {
+  const r = new Reader();
+  const top = r.object("", raw, Object.keys(CONFIG_KEYS));
+  const environment = readEnvironment(r, top, stack);
+  const defaults = defaultsFor(environment);
+  const region = readRegion(r, top, awsRegion);
+  const tags = r.record("tags", top.tags, { key: TAG_KEY, value: TAG_VALUE });
+  const network = readNetwork(r, top.network, defaults.network);
+  const cluster = readCluster(r, top.cluster, defaults.cluster, defaultClusterName(project, stack));
+  const nodeGroups = readNodeGroups(r, top.nodeGroups, defaults.nodeGroup);
+  const gitops = readGitops(r, top.gitops, defaults.gitops);
+  const flux = readFlux(r, top.flux, defaults.flux, gitops.clusterPath);
+  const injection = readInjection(
+    r,
+    top.injection,
+    defaults.injection,
+    nodeGroups.map((group) => group.name),
+    flux,
+  );
+  if (environment === "production") checkProductionRules(r, cluster);
+  if (r.problems.length > 0) throw new SettingsError(r.problems);
+  return { project, stack, environment, region, tags, network, cluster, nodeGroups, flux, gitops, injection };
+}
+
+/**
+ * Settings of the running stack, from its Pulumi config. Objects and lists arrive as JSON;
+ * a value that is not valid JSON is passed on as text, for parseSettings to report.
+ */
+export function loadSettings(): Settings {
+  const config = new pulumi.Config(NAMESPACE);
+  const raw: Record<string, unknown> = {};
+  for (const fullKey of Object.keys(pulumi.runtime.allConfig())) {
+    if (!fullKey.startsWith(`${NAMESPACE}:`)) continue;
+    const key = fullKey.slice(NAMESPACE.length + 1);
+    raw[key] = isStructured(key) ? readStructured(config, key) : config.get(key);
+  }
+  const awsRegion = new pulumi.Config("aws").get("region");
+  return parseSettings(raw, pulumi.getStack(), pulumi.getProject(), awsRegion);
+}
+
+function isStructured(key: string): boolean {
+  const type: string | undefined = CONFIG_KEYS[key as ConfigKey];
+  return type === "object" || type === "array";
+}
+
+function readStructured(config: pulumi.Config, key: string): unknown {
+  try {
+    return config.getObject<unknown>(key);
+  } catch {
+    return config.get(key);
+  }
+}
