@@ -1,0 +1,103 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { createDriftCommand } from "../../cli/drift";
+import { checkRepository } from "../../drift/repository";
+import { PREVIEW_FIXTURES, captureIO, pathWithoutPulumi, standInPath } from "./helpers";
+
+const ROOT = path.join(__dirname, "..", "..");
+const OVERLAY = "infrastructure/kustomized/overlays/development/namespace-podinfo.yaml";
+const ROLE_ARN = "arn:aws:iam::123456789012:role/acme-development-nodes-7f3e2a1";
+
+/**
+ * A project directory of its own: the development stack's real settings file, pointed at a
+ * private copy of the example GitOps repository that a test may break.
+ */
+function project(edit: { settings?: (text: string) => string; repo?: (repoDir: string) => void } = {}): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "drift-project-"));
+  fs.cpSync(path.join(ROOT, "examples", "gitops"), path.join(dir, "gitops"), { recursive: true });
+  const settings = fs.readFileSync(path.join(ROOT, "Pulumi.development.yaml"), "utf8").replace("repoDir: examples/gitops", "repoDir: gitops");
+  fs.writeFileSync(path.join(dir, "Pulumi.development.yaml"), edit.settings ? edit.settings(settings) : settings);
+  edit.repo?.(path.join(dir, "gitops"));
+  return dir;
+}
+
+function replaceIn(file: string, from: string, to: string): void {
+  const text = fs.readFileSync(file, "utf8");
+  assert.ok(text.includes(from), `${file} should contain ${from}`);
+  fs.writeFileSync(file, text.replace(from, to));
+}
+
+describe("drift: the repository side, on the example repository", () => {
+  it("finds the example repository clean for the development stack", async () => {
+    const check = await checkRepository({ projectDir: project(), stack: "development", env: {} });
+    assert.strictEqual(check.problem, undefined);
+    assert.strictEqual(check.cluster, "clusters/development");
+    assert.strictEqual(check.ordering.errors, 0);
+    assert.deepStrictEqual(check.overlays, { checked: true, differences: [] });
+  });
+
+  it("finds a literal role left in a substitute-mode overlay, and exits 1 without pulumi", async () => {
+    const dir = project({ repo: (repo) => replaceIn(path.join(repo, OVERLAY), "${NODE_ROLE_ARN}", ROLE_ARN) });
+    const io = captureIO({ PATH: pathWithoutPulumi() }, dir);
+    assert.strictEqual(await createDriftCommand().run(["--stack", "development", "--format", "json"], io), 1);
+    const report = JSON.parse(io.out());
+    assert.deepStrictEqual(report.repository.overlays.differences, [
+      { file: OVERLAY, line: 10, namespace: "podinfo", have: ROLE_ARN, want: "${NODE_ROLE_ARN}" },
+    ]);
+    assert.strictEqual(report.cloud.problem.kind, "no-cli");
+  });
+
+  it("reports an ordering error when a consumer loses its dependsOn", async () => {
+    const dir = project({ repo: (repo) => replaceIn(path.join(repo, "clusters/development/kustomized-infra.yaml"), "    - name: cert-manager-install\n", "") });
+    const check = await checkRepository({ projectDir: dir, stack: "development", env: {} });
+    assert.ok(check.ordering.errors > 0, JSON.stringify(check.ordering.findings));
+    assert.ok(check.ordering.findings.some((f) => f.severity === "error" && f.message.includes("cert-manager")));
+  });
+
+  it("checks --repo instead of the stack's repoDir, and cannot tell when it does not exist", async () => {
+    const dir = project();
+    const check = await checkRepository({ projectDir: dir, stack: "development", repoDir: "no-such-checkout", env: {} });
+    assert.match(check.problem!, /^no-such-checkout: no such directory/);
+    const io = captureIO({ PATH: pathWithoutPulumi() }, dir);
+    assert.strictEqual(await createDriftCommand().run(["--stack", "development", "--repo", "no-such-checkout"], io), 2);
+  });
+
+  it("cannot tell when the stack's settings are invalid, and names the key", async () => {
+    const dir = project({ settings: (text) => text.replace("mode: substitute", "mode: sometimes") });
+    const check = await checkRepository({ projectDir: dir, stack: "development", env: {} });
+    assert.match(check.problem!, /settings of stack development cannot be read: .*injection\.mode/);
+  });
+
+  it("commit mode: compares the overlays with the stack's nodeRoleArn output, read through pulumi", async () => {
+    const staleRole = "arn:aws:iam::123456789012:role/acme-development-nodes-0ld0ld0";
+    const dir = project({
+      settings: (text) => text.replace("mode: substitute", "mode: commit\n    commit:\n      owner: acme\n      repository: gitops\n      branch: main"),
+      repo: (repo) => replaceIn(path.join(repo, OVERLAY), "${NODE_ROLE_ARN}", staleRole),
+    });
+    const standIn = standInPath();
+    const env = {
+      PATH: standIn.PATH,
+      PULUMI_FIXTURE: "no-changes",
+      PULUMI_FIXTURE_DIR: PREVIEW_FIXTURES,
+      PULUMI_STACK_OUTPUTS: JSON.stringify({ nodeRoleArn: ROLE_ARN }),
+    };
+    const io = captureIO(env, dir);
+    const code = await createDriftCommand().run(["--stack", "development", "--format", "json"], io);
+    const report = JSON.parse(io.out());
+    assert.strictEqual(report.cloud.checked, true);
+    assert.strictEqual(report.cloud.drift, false);
+    assert.deepStrictEqual(report.repository.overlays.differences, [
+      { file: OVERLAY, line: 10, namespace: "podinfo", have: staleRole, want: ROLE_ARN },
+    ]);
+    assert.strictEqual(code, 1);
+  });
+
+  it("commit mode without pulumi: the overlays cannot be compared, and the report says why", async () => {
+    const dir = project({ settings: (text) => text.replace("mode: substitute", "mode: commit\n    commit:\n      owner: acme\n      repository: gitops\n      branch: main") });
+    const check = await checkRepository({ projectDir: dir, stack: "development", env: {} });
+    assert.strictEqual(check.overlays.checked, false);
+    assert.match(check.overlays.note!, /Pulumi CLI is not on PATH/);
+  });
+});
