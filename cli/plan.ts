@@ -1,0 +1,168 @@
+/**
+ * `gitops-cluster plan`: runs the stack program offline under Pulumi mocks and prints what
+ * `pulumi preview` would: the resource tree, a count per type, and the stack outputs.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { parseArgs } from "util";
+import { Command, CommandIO, EXIT, UsageError } from "./command";
+
+const FORMATS = ["text", "json"] as const;
+type Format = (typeof FORMATS)[number];
+
+const usage = `usage: gitops-cluster plan [--stack NAME] [--format text|json]
+
+Runs the stack program under Pulumi mocks (no AWS account, no Pulumi CLI needed) and prints
+the resources \`pulumi preview\` would create, with a count per type, and the stack outputs.
+Secrets (the kubeconfig, the deploy key) are shown as [secret].
+
+options:
+  --stack NAME     stack to plan: its settings are Pulumi.<NAME>.yaml in the current directory
+                   when that holds a Pulumi.yaml, else in this package (default: development)
+  --format FORMAT  text (default) or json: {"stack", "resources": [{"urn", "type", "name",
+                   "parent", "dependsOn", "inputs"}], "outputs"}
+
+exit: 0 planned; 1 the stack program failed; 2 bad usage or invalid stack settings
+`;
+
+/** The shape of what plan prints; `sections` add their own keys to the JSON. */
+export interface PlanRun {
+  stack: string;
+  /** `parent` is null only for the stack itself. */
+  resources: { urn: string; type: string; name: string; parent: string | null; dependsOn: string[]; inputs: Record<string, unknown> }[];
+  outputs: Record<string, unknown>;
+}
+
+/**
+ * A part of the plan beyond resources and outputs (the ordering report, the injection plan):
+ * `text` is printed after the outputs under `title`, `json` is added under `key`.
+ */
+export interface PlanSection {
+  key: string;
+  title: string;
+  render(run: PlanRun, io: CommandIO): { text: string; json: unknown };
+}
+
+/** Sections printed after the outputs, in order. Add the ordering report and the injection plan here. */
+export const sections: PlanSection[] = [];
+
+/** Stack files come from the working directory when it is a Pulumi project, else from this package. */
+function projectDirFor(cwd: string, packageDir: string): string {
+  return fs.existsSync(path.join(cwd, "Pulumi.yaml")) ? cwd : packageDir;
+}
+
+function stacksIn(projectDir: string): string[] {
+  return fs
+    .readdirSync(projectDir)
+    .map((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1])
+    .filter((stack): stack is string => stack !== undefined)
+    .sort();
+}
+
+function parse(argv: string[], projectDir: string): { stack: string; format: Format } {
+  let values: { stack?: string; format?: string };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { stack: { type: "string" }, format: { type: "string" } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    // parseArgs names the offending option in its message, e.g. "Unknown option '--stak'".
+    throw new UsageError(`${(err as Error).message.split("\n")[0]}\n\n${usage}`);
+  }
+  const stacks = stacksIn(projectDir);
+  const stack = values.stack ?? "development";
+  if (!stacks.includes(stack)) {
+    throw new UsageError(`--stack must be one of ${stacks.join(", ")} (a Pulumi.<stack>.yaml in ${projectDir}); got "${stack}"`);
+  }
+  const format = values.format ?? "text";
+  if (!(FORMATS as readonly string[]).includes(format)) {
+    throw new UsageError(`--format must be one of ${FORMATS.join(", ")}; got "${format}"`);
+  }
+  return { stack, format: format as Format };
+}
+
+/** The resource tree, indented by parent like `pulumi preview`. */
+function resourceTree(run: PlanRun): string[] {
+  const children = new Map<string | null, PlanRun["resources"]>();
+  for (const r of run.resources) children.set(r.parent, [...(children.get(r.parent) ?? []), r]);
+  const rows: [string, string][] = [];
+  const walk = (parent: string | null, depth: number) => {
+    for (const r of children.get(parent) ?? []) {
+      rows.push([`${"  ".repeat(depth)}${r.type}`, r.name]);
+      walk(r.urn, depth + 1);
+    }
+  };
+  walk(null, 0);
+  const width = Math.max(...rows.map(([type]) => type.length));
+  return rows.map(([type, name]) => ` +  ${type.padEnd(width)}  ${name}`);
+}
+
+function typeCounts(run: PlanRun): string[] {
+  const counts = new Map<string, number>();
+  for (const r of run.resources) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
+  const types = [...counts.keys()].sort();
+  const width = Math.max(...types.map((t) => t.length));
+  return types.map((type) => `    ${type.padEnd(width)}  ${counts.get(type)}`);
+}
+
+function outputLines(run: PlanRun): string[] {
+  const keys = Object.keys(run.outputs);
+  const width = Math.max(0, ...keys.map((k) => k.length));
+  return keys.map((key) => {
+    const value = run.outputs[key];
+    return `    ${key.padEnd(width)}: ${typeof value === "string" ? value : JSON.stringify(value)}`;
+  });
+}
+
+function asText(run: PlanRun, rendered: { section: PlanSection; text: string }[]): string {
+  return [
+    `Plan of stack ${run.stack} (offline, under mocks: nothing was created)`,
+    "",
+    ...resourceTree(run),
+    "",
+    `Resources: ${run.resources.length} to create`,
+    ...typeCounts(run),
+    "",
+    "Outputs:",
+    ...outputLines(run),
+    ...rendered.flatMap(({ section, text }) => ["", `${section.title}:`, text.trimEnd()]),
+    "",
+  ].join("\n");
+}
+
+export const command: Command = {
+  name: "plan",
+  summary: "print the offline plan of a stack (its resources and outputs) under Pulumi mocks",
+  usage,
+  async run(argv: string[], io: CommandIO): Promise<number> {
+    // Loaded here: the Pulumi SDK is slow to load and other commands do not need it.
+    const { PROJECT_DIR, runProgram } = await import("../offline/program");
+    const projectDir = projectDirFor(io.cwd, PROJECT_DIR);
+    const { stack, format } = parse(argv, projectDir);
+    let recorded;
+    try {
+      recorded = await runProgram(stack, { projectDir });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (err instanceof Error && err.name === "SettingsError") throw new UsageError(`stack ${stack}: invalid settings:\n${message}`);
+      io.stderr(`gitops-cluster plan: the stack program failed for stack ${stack}:\n${message}\n`);
+      return EXIT.findings;
+    }
+    const run: PlanRun = {
+      stack: recorded.stack,
+      resources: recorded.resources.map(({ urn, type, name, parent, dependsOn, inputs }) => ({ urn, type, name, parent: parent ?? null, dependsOn, inputs })),
+      outputs: recorded.outputs,
+    };
+    const rendered = sections.map((section) => ({ section, ...section.render(run, io) }));
+    if (format === "json") {
+      const extra = Object.fromEntries(rendered.map(({ section, json }) => [section.key, json]));
+      io.stdout(`${JSON.stringify({ ...run, ...extra }, null, 2)}\n`);
+    } else {
+      io.stdout(asText(run, rendered));
+    }
+    return EXIT.ok;
+  },
+};

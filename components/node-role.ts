@@ -1,0 +1,70 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+/**
+ * AWS managed policies every EKS node needs, plus SSM so nodes can be reached without SSH keys.
+ * https://docs.aws.amazon.com/eks/latest/userguide/create-node-role.html
+ */
+export const NODE_MANAGED_POLICIES = [
+  "AmazonEKSWorkerNodePolicy",
+  "AmazonEKS_CNI_Policy",
+  "AmazonEC2ContainerRegistryReadOnly",
+  "AmazonSSMManagedInstanceCore",
+] as const;
+
+export interface NodeRoleArgs {
+  /** Tags on the role and the instance profile. Default none. */
+  tags?: Record<string, string>;
+}
+
+const defaults = { tags: {} };
+
+/**
+ * The IAM role EKS nodes run as: trusted by EC2 only, with the worker, CNI, ECR read-only and
+ * SSM managed policies (ARNs built for the account's partition, so it works in China and
+ * GovCloud too), and an instance profile. Its ARN and name are what namespace overlays carry.
+ *
+ * @example
+ * const nodeRole = new NodeRole("node-role", { tags: { team: "platform" } });
+ * new Cluster("cluster", { ..., nodeRoleArn: nodeRole.arn });
+ */
+export class NodeRole extends pulumi.ComponentResource {
+  /** Resolves once all managed policies are attached: nodes started earlier fail to join. */
+  public readonly arn: pulumi.Output<string>;
+  public readonly name: pulumi.Output<string>;
+  public readonly instanceProfileName: pulumi.Output<string>;
+
+  constructor(name: string, args: NodeRoleArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+    super("gitops-cluster:index:NodeRole", name, {}, opts);
+    const { tags } = { ...defaults, ...args };
+    const child = { parent: this };
+    const partition = aws.getPartitionOutput({}, child);
+
+    const role = new aws.iam.Role(`${name}-role`, {
+      description: "EKS managed node group nodes",
+      // The EC2 service principal carries the partition's DNS suffix (amazonaws.com.cn in China):
+      // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-services
+      assumeRolePolicy: partition.dnsSuffix.apply((dnsSuffix) =>
+        JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Principal: { Service: `ec2.${dnsSuffix}` }, Action: "sts:AssumeRole" }],
+        }),
+      ),
+      tags,
+    }, child);
+
+    const attachments = NODE_MANAGED_POLICIES.map(
+      (policy) =>
+        new aws.iam.RolePolicyAttachment(`${name}-${policy}`, {
+          role: role.name,
+          policyArn: pulumi.interpolate`arn:${partition.partition}:iam::aws:policy/${policy}`,
+        }, child),
+    );
+    const profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name, tags }, child);
+
+    this.arn = pulumi.all([role.arn, ...attachments.map((a) => a.id)]).apply(([arn]) => arn);
+    this.name = role.name;
+    this.instanceProfileName = profile.name;
+    this.registerOutputs({ arn: this.arn, name: this.name, instanceProfileName: this.instanceProfileName });
+  }
+}
