@@ -1,14 +1,28 @@
 /**
- * The stack program: settings -> components -> stack outputs. `pulumi up -s <stack>` creates
- * the network, the node role, the EKS cluster and hands the cluster to Flux.
+ * The stack program: settings -> components -> stack outputs. `pulumi up -s <stack>` proves the
+ * GitOps repository's Flux install order, creates the network, the node role and the EKS cluster,
+ * hands the cluster to Flux and puts the node role into the namespace overlays.
  */
+import * as path from "path";
 import { Cluster } from "./components/cluster";
-import { FluxBootstrap } from "./components/flux-bootstrap";
+import { CLUSTER_VARS, FluxBootstrap } from "./components/flux-bootstrap";
 import { Network } from "./components/network";
 import { NodeRole } from "./components/node-role";
+import { OrderingCheck } from "./components/ordering-check";
+import { OverlayInjection } from "./components/overlay-injection";
 import { loadSettings } from "./stacks/settings";
+import { verifyOptionsFor } from "./stacks/verify-options";
 
 const settings = loadSettings();
+// Repository paths in settings are relative to the project directory, wherever the CLI runs from.
+const repoDir = path.resolve(__dirname, settings.gitops.repoDir);
+
+// First: a broken Flux install order stops the run here, before any cloud resource is registered.
+const ordering = new OrderingCheck("ordering", {
+  repoDir,
+  clusterPath: settings.gitops.clusterPath,
+  options: verifyOptionsFor(settings),
+});
 
 const network = new Network("network", {
   clusterName: settings.cluster.name,
@@ -20,7 +34,13 @@ const network = new Network("network", {
   protect: settings.cluster.protect,
 });
 
-const nodeRole = new NodeRole("node-role", { tags: settings.tags });
+// A fixed role name (IAM allows 64 characters) makes the role's ARN known at preview, so the
+// injection's commits show in the plan.
+const fixedRoleName = `${settings.cluster.name}-nodes`;
+const nodeRole = new NodeRole("node-role", {
+  tags: settings.tags,
+  roleName: fixedRoleName.length <= 64 ? fixedRoleName : undefined,
+});
 
 const cluster = new Cluster("cluster", {
   clusterName: settings.cluster.name,
@@ -51,6 +71,18 @@ new FluxBootstrap("flux", {
   flux: settings.flux,
 }, { dependsOn: cluster.nodeGroups });
 
+const injection = new OverlayInjection("overlays", {
+  mode: settings.injection.mode,
+  repoDir,
+  overlayDir: settings.injection.overlayDir,
+  environment: settings.environment,
+  key: settings.injection.key,
+  valueForm: settings.injection.valueForm,
+  role: { arn: nodeRole.previewableArn, name: nodeRole.name },
+  commit: settings.injection.commit,
+  suppliedVariables: [...CLUSTER_VARS],
+});
+
 export const clusterName = cluster.clusterName;
 export const kubeconfig = cluster.kubeconfig;
 export const nodeRoleArn = nodeRole.arn;
@@ -59,3 +91,14 @@ export const oidcProviderArn = cluster.oidcProviderArn;
 export const fluxRepoUrl = settings.flux.repoUrl;
 export const fluxBranch = settings.flux.branch;
 export const fluxPath = settings.flux.path;
+/** The ordering check's verdict: counts and every finding (warnings and notes; errors stop the run). */
+export const orderingReport = { summary: ordering.summary, findings: ordering.result.findings };
+/** What the injection does: files it commits (commit mode) or placeholders Flux fills in (substitute mode). */
+export const overlayInjection = {
+  mode: settings.injection.mode,
+  overlayDir: settings.injection.overlayDir,
+  commits: injection.commits,
+  placeholders: injection.placeholders,
+  missingKey: injection.missingKey,
+  suppliedVariables: injection.suppliedVariables,
+};

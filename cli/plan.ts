@@ -5,6 +5,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
+import { VerifyResult } from "../gitops/model";
+import { renderText } from "../gitops/report/text";
 import { Command, CommandIO, EXIT, UsageError } from "./command";
 
 const FORMATS = ["text", "json"] as const;
@@ -35,16 +37,56 @@ export interface PlanRun {
 
 /**
  * A part of the plan beyond resources and outputs (the ordering report, the injection plan):
- * `text` is printed after the outputs under `title`, `json` is added under `key`.
+ * `text` is printed after the outputs under `title`, in place of the stack output named `key`.
  */
 export interface PlanSection {
   key: string;
   title: string;
-  render(run: PlanRun, io: CommandIO): { text: string; json: unknown };
+  render(run: PlanRun, io: CommandIO): { text: string };
 }
 
-/** Sections printed after the outputs, in order. Add the ordering report and the injection plan here. */
-export const sections: PlanSection[] = [];
+interface InjectionOutput {
+  mode: "substitute" | "commit";
+  overlayDir: string;
+  commits: { file: string; edits: { namespace: string; line: number; from: string; to: string }[] }[];
+  placeholders: { file: string; line: number; namespace: string; variable: string }[];
+  missingKey: { file: string; line: number; namespace: string }[];
+  suppliedVariables: string[];
+}
+
+/** What the OverlayInjection does for this stack, from its `overlayInjection` stack output. */
+function injectionText(injection: InjectionOutput): string {
+  const lines: string[] = [];
+  if (injection.mode === "substitute") {
+    lines.push(`mode substitute: Flux fills the overlays of ${injection.overlayDir} from the cluster-vars ConfigMap`);
+    lines.push(`    supplied: ${injection.suppliedVariables.join(", ")}`);
+    for (const p of injection.placeholders) lines.push(`    ${p.file}:${p.line}  ${p.namespace}  \${${p.variable}}`);
+  } else {
+    lines.push(`mode commit: ${injection.commits.length} file(s) of ${injection.overlayDir} to commit`);
+    for (const c of injection.commits) {
+      for (const e of c.edits) lines.push(`    ${c.file}:${e.line}  ${e.namespace}  ${e.from || '""'} -> ${e.to}`);
+    }
+  }
+  for (const m of injection.missingKey) lines.push(`    ${m.file}:${m.line}  ${m.namespace}  has no role key: not injected`);
+  return lines.join("\n");
+}
+
+/** Sections printed after the outputs, in order; their data is in the stack outputs (and so in the JSON). */
+export const sections: PlanSection[] = [
+  {
+    key: "orderingReport",
+    title: "Flux install order (gitops-cluster verify)",
+    render: (run) => {
+      const report = run.outputs.orderingReport as Pick<VerifyResult, "summary" | "findings">;
+      return { text: renderText({ repo: "", cluster: "", kustomizations: [], ...report }) };
+    },
+  },
+  {
+    key: "overlayInjection",
+    title: "Node role injection",
+    render: (run) => ({ text: injectionText(run.outputs.overlayInjection as InjectionOutput) }),
+  },
+];
 
 /** Stack files come from the working directory when it is a Pulumi project, else from this package. */
 function projectDirFor(cwd: string, packageDir: string): string {
@@ -109,7 +151,8 @@ function typeCounts(run: PlanRun): string[] {
 }
 
 function outputLines(run: PlanRun): string[] {
-  const keys = Object.keys(run.outputs);
+  const shownBelow = new Set(sections.map((s) => s.key));
+  const keys = Object.keys(run.outputs).filter((k) => !shownBelow.has(k));
   const width = Math.max(0, ...keys.map((k) => k.length));
   return keys.map((key) => {
     const value = run.outputs[key];
@@ -156,11 +199,10 @@ export const command: Command = {
       resources: recorded.resources.map(({ urn, type, name, parent, dependsOn, inputs }) => ({ urn, type, name, parent: parent ?? null, dependsOn, inputs })),
       outputs: recorded.outputs,
     };
-    const rendered = sections.map((section) => ({ section, ...section.render(run, io) }));
     if (format === "json") {
-      const extra = Object.fromEntries(rendered.map(({ section, json }) => [section.key, json]));
-      io.stdout(`${JSON.stringify({ ...run, ...extra }, null, 2)}\n`);
+      io.stdout(`${JSON.stringify(run, null, 2)}\n`);
     } else {
+      const rendered = sections.map((section) => ({ section, ...section.render(run, io) }));
       io.stdout(asText(run, rendered));
     }
     return EXIT.ok;

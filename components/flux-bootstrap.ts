@@ -10,12 +10,10 @@ export const FLUX_NAMESPACE = "flux-system";
 /** Name of the GitRepository, the root Kustomization and a generated credentials Secret (as `flux bootstrap` names them). */
 export const FLUX_ROOT_NAME = "flux-system";
 
-/** The ConfigMap the root Kustomization substitutes `${VAR}`s from. */
-export const CLUSTER_VARS_CONFIGMAP = "cluster-vars";
-
-/** Variables `cluster-vars` supplies to every manifest the root Kustomization applies. */
-export const CLUSTER_VARS = ["CLUSTER_NAME", "ENVIRONMENT", "AWS_REGION", "NODE_ROLE_ARN", "NODE_ROLE_NAME"] as const;
-export type ClusterVar = (typeof CLUSTER_VARS)[number];
+// The ConfigMap the root Kustomization substitutes `${VAR}`s from, and its variables: shared with
+// the ordering check and the injection, so they live in the pure gitops/ library.
+export { CLUSTER_VARS, CLUSTER_VARS_CONFIGMAP, type ClusterVar } from "../gitops/cluster-vars";
+import { CLUSTER_VARS_CONFIGMAP, type ClusterVar } from "../gitops/cluster-vars";
 
 /** Helm chart of the Flux Operator. https://fluxoperator.dev/docs/charts/flux-operator/ */
 export const FLUX_OPERATOR_CHART = "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator";

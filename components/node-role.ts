@@ -15,6 +15,12 @@ export const NODE_MANAGED_POLICIES = [
 export interface NodeRoleArgs {
   /** Tags on the role and the instance profile. Default none. */
   tags?: Record<string, string>;
+  /**
+   * Fixed IAM role name (at most 64 characters). Default: a generated name. A fixed name makes the
+   * role's ARN known at preview time, so the overlay injection can show what it will commit.
+   * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
+   */
+  roleName?: string;
 }
 
 const defaults = { tags: {} };
@@ -32,15 +38,18 @@ export class NodeRole extends pulumi.ComponentResource {
   /** Resolves once all managed policies are attached: nodes started earlier fail to join. */
   public readonly arn: pulumi.Output<string>;
   public readonly name: pulumi.Output<string>;
+  /** The role's ARN, known at preview time when `roleName` is set (else the same as `arn`). */
+  public readonly previewableArn: pulumi.Output<string>;
   public readonly instanceProfileName: pulumi.Output<string>;
 
   constructor(name: string, args: NodeRoleArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     super("gitops-cluster:index:NodeRole", name, {}, opts);
-    const { tags } = { ...defaults, ...args };
+    const { tags, roleName } = { ...defaults, ...args };
     const child = { parent: this };
     const partition = aws.getPartitionOutput({}, child);
 
     const role = new aws.iam.Role(`${name}-role`, {
+      name: roleName,
       description: "EKS managed node group nodes",
       // The EC2 service principal carries the partition's DNS suffix (amazonaws.com.cn in China):
       // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-services
@@ -64,7 +73,12 @@ export class NodeRole extends pulumi.ComponentResource {
 
     this.arn = pulumi.all([role.arn, ...attachments.map((a) => a.id)]).apply(([arn]) => arn);
     this.name = role.name;
+    // IAM role ARNs are arn:<partition>:iam::<account>:role/<name>; with a fixed name every part is
+    // known before the role exists (invokes answer during preview), unlike `role.arn`.
+    this.previewableArn = roleName
+      ? pulumi.interpolate`arn:${partition.partition}:iam::${aws.getCallerIdentityOutput({}, child).accountId}:role/${roleName}`
+      : role.arn;
     this.instanceProfileName = profile.name;
-    this.registerOutputs({ arn: this.arn, name: this.name, instanceProfileName: this.instanceProfileName });
+    this.registerOutputs({ arn: this.arn, name: this.name, previewableArn: this.previewableArn, instanceProfileName: this.instanceProfileName });
   }
 }

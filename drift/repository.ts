@@ -5,13 +5,12 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { CLUSTER_VARS } from "../components/flux-bootstrap";
 import { GitopsInputError } from "../gitops/errors";
-import { VerifyOptions } from "../gitops/model";
 import { OverlayOptions, checkOverlays, roleRefFromArn } from "../gitops/overlays";
 import { verifyRepository } from "../gitops/verify";
 import { SettingsError, parseSettings, readStackConfig, readStackConfigFile } from "../stacks/settings";
 import { Settings } from "../stacks/types";
+import { verifyOptionsFor } from "../stacks/verify-options";
 import { stackOutput } from "./pulumi-cli";
 import { OverlayDifference, RepositoryCheck } from "./report";
 
@@ -26,14 +25,6 @@ export interface RepositoryRequest {
   env: NodeJS.ProcessEnv;
 }
 
-/** The verification inputs the stack's settings give (the same the OrderingCheck receives). */
-export function verifyOptionsFor(settings: Settings): VerifyOptions {
-  return {
-    providers: settings.gitops.extraProviders.map((p) => ({ chart: p.chart, groups: p.groups, how: "crds" as const })),
-    preinstalledGroups: settings.gitops.preinstalledGroups,
-    clusterVars: [...CLUSTER_VARS],
-  };
-}
 
 function readSettings(projectDir: string, stack: string): Settings {
   const awsRegion = readStackConfig(projectDir, stack)["aws:region"];

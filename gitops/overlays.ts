@@ -57,7 +57,8 @@ export type ValueForm = "auto" | "arn" | "name";
 export type OverlayMode = "literal" | "placeholder";
 
 /** The `cluster-vars` variables a placeholder overlay refers to, per value form. */
-export const NODE_ROLE_VARIABLES = { arn: "NODE_ROLE_ARN", name: "NODE_ROLE_NAME" } as const;
+export { NODE_ROLE_VARIABLES } from "./cluster-vars";
+import { NODE_ROLE_VARIABLES } from "./cluster-vars";
 
 interface OverlayOptionsBase {
   /** The key that holds the role, wherever it sits in a Namespace manifest. Default `iam_role`. */

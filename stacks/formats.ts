@@ -67,16 +67,16 @@ export const MANIFEST_KEY = matching(
   "a manifest key such as iam_role",
 );
 
+// Flux's GitRepository takes ssh:// and http(s):// URLs only, not the scp form git@host:path.
+// https://fluxcd.io/flux/components/source/gitrepositories/#url
 export const REPO_URL_EXPECTED =
-  "a Git URL such as ssh://git@github.com/acme/gitops.git, git@github.com:acme/gitops.git " +
-  "or https://github.com/acme/gitops.git";
+  "a Git URL Flux accepts, such as ssh://git@github.com/acme/gitops.git or https://github.com/acme/gitops.git " +
+  "(write git@github.com:acme/gitops.git as ssh://git@github.com/acme/gitops.git)";
 
 /** Host and repository path of a Git URL, and whether it is SSH; undefined when not one. */
 export function parseRepoUrl(url: string): { ssh: boolean; host: string; path: string } | undefined {
   const sshUrl = /^ssh:\/\/[A-Za-z0-9._-]+@([A-Za-z0-9.-]+)(:\d+)?\/(.+)$/.exec(url);
   if (sshUrl) return { ssh: true, host: sshUrl[1], path: sshUrl[3] };
-  const scp = /^[A-Za-z0-9._-]+@([A-Za-z0-9.-]+):(?!\/)(.+)$/.exec(url);
-  if (scp) return { ssh: true, host: scp[1], path: scp[2] };
   const https = /^https:\/\/([A-Za-z0-9.-]+)(:\d+)?\/(.+)$/.exec(url);
   if (https) return { ssh: false, host: https[1], path: https[3] };
   return undefined;

@@ -38,7 +38,7 @@ const CASES = {
       "aws:region": "eu-central-1",
       "gitops-cluster:environment": "development",
       "gitops-cluster:nodeGroups": JSON.stringify([{ name: "general", minSize: "2", maxSize: "4" }]),
-      "gitops-cluster:flux": JSON.stringify({ repoUrl: "git@github.com:acme/gitops.git" }),
+      "gitops-cluster:flux": JSON.stringify({ repoUrl: "ssh://git@github.com/acme/gitops.git" }),
       "gitops-cluster:cluster": JSON.stringify({ protect: "true" }),
     },
   },

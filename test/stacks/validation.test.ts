@@ -360,22 +360,27 @@ describe("stack settings validation", () => {
         "gitops-cluster:flux is required (expected at least {repoUrl: ssh://git@github.com/acme/gitops.git})",
       ]);
       assert.deepEqual(problemsOf({ ...dev(), flux: { branch: "main" } }), [
-        "gitops-cluster:flux.repoUrl is required (expected a Git URL such as ssh://git@github.com/acme/gitops.git, git@github.com:acme/gitops.git or https://github.com/acme/gitops.git)",
+        "gitops-cluster:flux.repoUrl is required (expected a Git URL Flux accepts, such as ssh://git@github.com/acme/gitops.git or https://github.com/acme/gitops.git (write git@github.com:acme/gitops.git as ssh://git@github.com/acme/gitops.git))",
       ]);
     });
 
-    it("accepts ssh://, scp-like and (with an existing secret) https repository URLs", () => {
+    it("accepts ssh:// and (with an existing secret) https repository URLs", () => {
       const withUrl = (repoUrl: string, credentials?: object) =>
         parseSettings({ ...dev(), flux: { repoUrl, credentials } }, "development").flux.repoUrl;
       assert.equal(withUrl("ssh://git@github.com/acme/gitops.git"), "ssh://git@github.com/acme/gitops.git");
-      assert.equal(withUrl("git@gitlab.example.com:acme/gitops.git"), "git@gitlab.example.com:acme/gitops.git");
       const https = "https://github.com/acme/gitops.git";
       assert.equal(withUrl(https, { kind: "existingSecret", secretName: "gitops-token" }), https);
     });
 
+    it("rejects the scp form, which Flux's GitRepository does not accept, and says how to write it", () => {
+      assert.deepEqual(problemsOf({ ...dev(), flux: { repoUrl: "git@github.com:acme/gitops.git" } }), [
+        `gitops-cluster:flux.repoUrl must be a Git URL Flux accepts, such as ssh://git@github.com/acme/gitops.git or https://github.com/acme/gitops.git (write git@github.com:acme/gitops.git as ssh://git@github.com/acme/gitops.git) (got "git@github.com:acme/gitops.git")`,
+      ]);
+    });
+
     it("rejects a repository URL of no known form", () => {
       assert.deepEqual(problemsOf({ ...dev(), flux: { repoUrl: "github.com/acme/gitops" } }), [
-        'gitops-cluster:flux.repoUrl must be a Git URL such as ssh://git@github.com/acme/gitops.git, git@github.com:acme/gitops.git or https://github.com/acme/gitops.git (got "github.com/acme/gitops")',
+        'gitops-cluster:flux.repoUrl must be a Git URL Flux accepts, such as ssh://git@github.com/acme/gitops.git or https://github.com/acme/gitops.git (write git@github.com:acme/gitops.git as ssh://git@github.com/acme/gitops.git) (got "github.com/acme/gitops")',
       ]);
     });
 

@@ -1,0 +1,13 @@
+import { CLUSTER_VARS } from "../gitops/cluster-vars";
+import { VerifyOptions } from "../gitops/model";
+import { Settings } from "./types";
+
+/** What the ordering check needs from a stack's settings; the program and `drift` share it. */
+export function verifyOptionsFor(settings: Settings): VerifyOptions {
+  return {
+    // Rows from config name charts whose CRDs sit in the chart's crds/ directory, the common case.
+    providers: settings.gitops.extraProviders.map((p) => ({ chart: p.chart, groups: p.groups, how: "crds" as const })),
+    preinstalledGroups: settings.gitops.preinstalledGroups,
+    clusterVars: [...CLUSTER_VARS],
+  };
+}
