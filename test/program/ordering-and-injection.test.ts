@@ -1,0 +1,129 @@
+/**
+ * The two components that read the GitOps repository, run inside the whole program: the ordering
+ * check stops the run before anything is created, and the injection commits exactly the overlay
+ * files whose node role is stale.
+ */
+import * as assert from "node:assert/strict";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { PROJECT_DIR, ProgramRun, runProgram } from "../../offline/program";
+
+const ROLE_ARN = "arn:aws:iam::123456789012:role/acme-development-nodes";
+const STALE_ARN = "arn:aws:iam::123456789012:role/eksctl-dev-eks-core-nodegroup-ng-NodeInstanceRole-1IXH5OLFJVNQO";
+const OVERLAYS = "infrastructure/kustomized/overlays/development";
+
+/** A scratch copy of the example repository whose development overlays are rewritten by `edit`. */
+function exampleRepoWith(edit: (overlayDir: string) => void): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gitops-"));
+  fs.cpSync(path.join(PROJECT_DIR, "examples/gitops"), dir, { recursive: true });
+  edit(path.join(dir, OVERLAYS));
+  return dir;
+}
+
+function namespace(name: string, role: string): string {
+  return `# ${name}: its pods run on the default node group\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${name}\n  annotations:\n    iam_role: ${role}\n`;
+}
+
+/** Overlays as the seed's teams keep them: literal roles, here one stale and one already right. */
+function literalOverlays(overlayDir: string): void {
+  for (const file of fs.readdirSync(overlayDir)) {
+    const full = path.join(overlayDir, file);
+    if (/\.ya?ml$/.test(file)) fs.writeFileSync(full, fs.readFileSync(full, "utf8").replaceAll("${NODE_ROLE_ARN}", STALE_ARN));
+  }
+  fs.writeFileSync(path.join(overlayDir, "namespace-billing.yaml"), namespace("billing", STALE_ARN));
+  fs.writeFileSync(path.join(overlayDir, "namespace-search.yaml"), namespace("search", ROLE_ARN));
+}
+
+function commitMode(repoDir: string): Record<string, unknown> {
+  return {
+    gitops: { repoDir, clusterPath: "clusters/development" },
+    injection: { mode: "commit", commit: { owner: "acme", repository: "gitops", branch: "main" } },
+  };
+}
+
+const repositoryFiles = (run: ProgramRun) => run.resources.filter((r) => r.type === "github:index/repositoryFile:RepositoryFile");
+
+describe("the stack program and the GitOps repository", function () {
+  describe("ordering check", () => {
+    it("fails the run with the ordering error and the dependsOn to add when the install order is broken", async () => {
+      const broken = path.join(PROJECT_DIR, "test/fixtures/ordering/consumer-without-provider/broken");
+      await assert.rejects(
+        runProgram("development", {
+          config: {
+            gitops: { repoDir: broken, clusterPath: "clusters/dev" },
+            flux: { repoUrl: "ssh://git@github.com/acme/gitops.git", path: "./clusters/dev" },
+          },
+        }),
+        (err: Error) => {
+          assert.match(err.message, /Flux install order .* is broken; nothing was created/);
+          assert.match(err.message, /consumer-without-provider/);
+          assert.match(err.message, /fix: add `- name: [a-z-]+` to spec\.dependsOn/);
+          return true;
+        },
+      );
+    });
+
+    it("reports an unreadable repository by its setting, not with a stack trace", async () => {
+      await assert.rejects(
+        runProgram("development", { config: { gitops: { repoDir: "/nonexistent/gitops", clusterPath: "clusters/development" } } }),
+        /could not be checked: .*\n.*gitops-cluster:gitops\.repoDir/,
+      );
+    });
+  });
+
+  describe("injection, commit mode", () => {
+    let literal: ProgramRun;
+    let inSync: ProgramRun;
+    before(async () => {
+      literal = await runProgram("development", { config: commitMode(exampleRepoWith(literalOverlays)) });
+      const synced = exampleRepoWith((dir) => {
+        literalOverlays(dir);
+        for (const file of fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f))) {
+          const full = path.join(dir, file);
+          fs.writeFileSync(full, fs.readFileSync(full, "utf8").replaceAll(STALE_ARN, ROLE_ARN));
+        }
+      });
+      inSync = await runProgram("development", { config: commitMode(synced) });
+    });
+
+    it("commits exactly the overlay files whose role is stale, with the rewritten content", () => {
+      const files = repositoryFiles(literal);
+      const committed = files.map((f) => f.inputs.file as string).sort();
+      assert.ok(committed.includes(`${OVERLAYS}/namespace-billing.yaml`));
+      assert.ok(!committed.includes(`${OVERLAYS}/namespace-search.yaml`), "a file already carrying the role is not committed");
+      for (const file of files) {
+        const content = file.inputs.content as string;
+        assert.ok(content.includes(ROLE_ARN) && !content.includes(STALE_ARN), `${file.inputs.file} carries the new role only`);
+        assert.equal(file.inputs.repository, "gitops");
+        assert.equal(file.inputs.branch, "main");
+        assert.match(file.inputs.commitMessage as string, /^development: set iam_role to .*acme-development-nodes/);
+      }
+      const billing = files.find((f) => f.inputs.file === `${OVERLAYS}/namespace-billing.yaml`)!;
+      assert.equal(billing.inputs.content, namespace("billing", ROLE_ARN), "comments and layout survive");
+    });
+
+    it("creates no RepositoryFile when every overlay already carries the role (a second up is a no-op)", () => {
+      assert.deepEqual(repositoryFiles(inSync), []);
+    });
+
+    it("lists what it commits in the stack outputs", () => {
+      const injection = literal.outputs.overlayInjection as { mode: string; commits: { file: string }[] };
+      assert.equal(injection.mode, "commit");
+      assert.deepEqual(
+        injection.commits.map((c) => c.file).sort(),
+        repositoryFiles(literal).map((f) => f.inputs.file as string).sort(),
+      );
+    });
+  });
+
+  describe("injection, substitute mode", () => {
+    it("commits nothing and lists the placeholders Flux fills from cluster-vars", async () => {
+      const run = await runProgram("development");
+      assert.deepEqual(repositoryFiles(run), []);
+      const injection = run.outputs.overlayInjection as { placeholders: { variable: string }[]; suppliedVariables: string[] };
+      assert.ok(injection.placeholders.length > 0);
+      for (const p of injection.placeholders) assert.ok(injection.suppliedVariables.includes(p.variable));
+    });
+  });
+});
