@@ -1,0 +1,63 @@
+import { Finding } from "../model";
+import { Rule, findingAt } from "./context";
+
+/**
+ * Paths Flux cannot build: a Kustomization without `spec.path` (Flux then applies the whole
+ * source root, every cluster's directory included), a `spec.path` or a kustomization reference
+ * that does not exist, or a directory resource without a kustomization file (kustomize refuses it;
+ * only the top of `spec.path` gets a generated one).
+ *
+ * No rule about `.yml`: Flux's generator includes `.yaml` and `.yml` alike
+ * (https://github.com/fluxcd/pkg/blob/main/kustomize/kustomize_generator.go) and kustomize's
+ * `resources:` takes any file name, so the seed's "kustomize misses .yml" is not true of either.
+ */
+export const missingPath: Rule = (context) => {
+  const findings: Finding[] = [];
+  for (const node of context.nodes) {
+    for (const u of node.unresolved) {
+      if (u.reason === "missing-path" && u.ref === "(spec.path not set)") {
+        findings.push(findingAt(
+          "missing-path", "error", node,
+          `${node.id} has no spec.path: Flux applies the whole root of ${node.sourceRef ?? "its source"}, every cluster directory included`,
+          `set spec.path of ${node.id} (${node.source.file}:${node.source.line}) to the directory it should apply, e.g. ./infrastructure/...`,
+        ));
+      } else if (u.reason === "missing-path") {
+        const inKustomization = u.source.file !== node.source.file || u.source.line !== node.source.line;
+        findings.push(findingAt(
+          "missing-path", "error", node,
+          inKustomization
+            ? `${u.source.file} refers to ${u.ref}, which does not exist in the repository: the build of ${node.id} fails`
+            : `spec.path ${u.ref} of ${node.id} does not exist in the repository: Flux reports "kustomization path not found"`,
+          inKustomization ? `fix or remove the reference ${u.ref} in ${u.source.file}:${u.source.line}` : `point spec.path of ${node.id} at an existing directory, or add the directory`,
+          u.source,
+        ));
+      } else if (u.reason === "not-a-kustomization") {
+        findings.push(findingAt(
+          "missing-path", "error", node,
+          `${u.source.file} refers to directory ${u.ref}, which has no kustomization.yaml: kustomize refuses it and the build of ${node.id} fails`,
+          `add a kustomization.yaml listing the manifests of ${u.ref}, or list its files in ${u.source.file}`,
+          u.source,
+        ));
+      }
+    }
+  }
+  return findings;
+};
+
+/** What could not be read offline, so the report says what was not checked. */
+export const unresolvedReference: Rule = (context) => {
+  const findings: Finding[] = [];
+  for (const node of context.nodes) {
+    for (const u of node.unresolved) {
+      if (u.reason === "missing-path" || u.reason === "not-a-kustomization") continue;
+      findings.push(findingAt(
+        "unresolved-reference", "note", node,
+        `${node.id}: ${u.reason} ${u.ref} cannot be read offline; what it applies is not checked`,
+        u.reason === "external-source" ? "check that source separately, or point the Kustomization at the cluster's own GitRepository"
+          : `nothing to fix if ${u.ref} is intended`,
+        u.source,
+      ));
+    }
+  }
+  return findings;
+};

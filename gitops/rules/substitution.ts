@@ -1,0 +1,123 @@
+import { Finding, K8sObject } from "../model";
+import { CLUSTER_VARS_CONFIGMAP } from "../cluster-vars";
+import { BOOTSTRAP_KUSTOMIZATION, GraphNode } from "../graph";
+import { VariableUse, variableUses } from "../kustomize";
+import { Rule, RuleContext, findingAt } from "./context";
+import { isRecord } from "../yaml";
+
+
+
+
+/** Every variable use in an object's strings (keys included: Flux substitutes the serialized YAML). */
+function usesIn(value: unknown, out: VariableUse[]): VariableUse[] {
+  if (typeof value === "string") out.push(...variableUses(value));
+  else if (Array.isArray(value)) for (const v of value) usesIn(v, out);
+  else if (isRecord(value)) {
+    for (const [k, v] of Object.entries(value)) {
+      if (k.includes("${")) out.push(...variableUses(k));
+      usesIn(v, out);
+    }
+  }
+  return out;
+}
+
+/** Objects annotated `kustomize.toolkit.fluxcd.io/substitute: disabled` are skipped by Flux. */
+function substitutionDisabled(o: K8sObject): boolean {
+  const meta = isRecord(o.body.metadata) ? o.body.metadata : {};
+  const annotations = isRecord(meta.annotations) ? meta.annotations : {};
+  return annotations["kustomize.toolkit.fluxcd.io/substitute"] === "disabled";
+}
+
+/** What a Kustomization's postBuild supplies; `complete` is false when a source cannot be read. */
+interface Supply {
+  hasPostBuild: boolean;
+  names: Set<string>;
+  complete: boolean;
+  fromClusterVars: boolean;
+}
+
+/** Keys of the ConfigMaps and Secrets the repository defines, by "Kind/namespace/name". */
+function dataKeys(context: RuleContext): Map<string, string[]> {
+  const keys = new Map<string, string[]>();
+  const add = (o: K8sObject, namespace: string) => {
+    if (o.group !== "" || (o.kind !== "ConfigMap" && o.kind !== "Secret")) return;
+    const names = [o.body.data, o.body.stringData].flatMap((d) => (isRecord(d) ? Object.keys(d) : []));
+    keys.set(`${o.kind}/${o.namespace ?? namespace}/${o.name}`, names);
+  };
+  for (const o of context.clusterObjects) add(o, "default");
+  for (const n of context.nodes) for (const o of n.objects) add(o, n.namespace);
+  return keys;
+}
+
+function supplyOf(node: GraphNode, context: RuleContext, keys: Map<string, string[]>): Supply {
+  const postBuild = isRecord(node.spec.postBuild) ? node.spec.postBuild : undefined;
+  const supply: Supply = { hasPostBuild: postBuild !== undefined, names: new Set(), complete: true, fromClusterVars: false };
+  if (postBuild === undefined) return supply;
+  if (isRecord(postBuild.substitute)) for (const k of Object.keys(postBuild.substitute)) supply.names.add(k);
+  for (const from of Array.isArray(postBuild.substituteFrom) ? postBuild.substituteFrom : []) {
+    if (!isRecord(from) || typeof from.name !== "string") continue;
+    const kind = typeof from.kind === "string" ? from.kind : "ConfigMap";
+    if (kind === "ConfigMap" && from.name === CLUSTER_VARS_CONFIGMAP) {
+      supply.fromClusterVars = true;
+      for (const v of context.clusterVars) supply.names.add(v);
+      continue;
+    }
+    const known = keys.get(`${kind}/${node.namespace}/${from.name}`);
+    if (known === undefined) supply.complete = false; // created outside the repo, or encrypted: cannot tell
+    else for (const k of known) supply.names.add(k);
+  }
+  return supply;
+}
+
+/**
+ * `${VAR}` that Flux's post-build substitution would leave unreplaced
+ * (https://fluxcd.io/flux/components/kustomize/kustomizations/#post-build-variable-substitution):
+ * without `spec.postBuild` the text stays literally `${VAR}`; with it, an undefined variable
+ * without a default becomes an empty string. `$${VAR}` is an escape, `${VAR:=x}` has a default.
+ */
+export const unsubstitutedVariable: Rule = (context) => {
+  const keys = dataKeys(context);
+  const findings: Finding[] = [];
+  const rootSupply: Supply = { hasPostBuild: true, names: new Set(context.clusterVars), complete: true, fromClusterVars: true };
+  check(context.clusterObjects, undefined, rootSupply, context, findings);
+  const seen = new Set<string>();
+  for (const node of context.nodes) {
+    if (seen.has(node.id)) continue;
+    seen.add(node.id);
+    check(node.objects, node, supplyOf(node, context, keys), context, findings);
+  }
+  return findings;
+};
+
+function check(objects: K8sObject[], node: GraphNode | undefined, supply: Supply, context: RuleContext, findings: Finding[]): void {
+  const where = node === undefined ? "the cluster path (substituted by the bootstrap from cluster-vars)" : node.id;
+  for (const o of objects) {
+    if (substitutionDisabled(o)) continue;
+    const reported = new Set<string>();
+    for (const use of usesIn(o.body, [])) {
+      if (use.hasDefault || supply.names.has(use.name) || reported.has(use.name)) continue;
+      reported.add(use.name);
+      const isClusterVar = context.clusterVars.has(use.name);
+      const object = `${o.kind} ${o.namespace === undefined ? "" : `${o.namespace}/`}${o.name}`;
+      let severity: "error" | "warning";
+      let message: string;
+      let fix: string;
+      if (node !== undefined && !supply.hasPostBuild) {
+        // Without postBuild Flux substitutes nothing: a literal `${X}` may be intended (a shell script), a cluster variable is not.
+        severity = isClusterVar ? "error" : "warning";
+        message = `${object} uses \${${use.name}}, but ${where} has no spec.postBuild: Flux applies the text \${${use.name}} unreplaced`;
+        fix = isClusterVar
+          ? `add \`postBuild: {substituteFrom: [{kind: ConfigMap, name: ${CLUSTER_VARS_CONFIGMAP}}]}\` to spec of ${node.id} (${node.source.file}:${node.source.line})`
+          : `add \`postBuild.substitute: {${use.name}: ...}\` to ${node.id}, or write $\${${use.name}} if the text is meant literally`;
+      } else {
+        severity = supply.complete ? "error" : "warning";
+        message = `${object} uses \${${use.name}}, which ${where} does not define${supply.complete ? "" : " in any source this check can read"}: Flux replaces it with an empty string`;
+        fix = isClusterVar && node !== undefined && !supply.fromClusterVars
+          ? `add \`{kind: ConfigMap, name: ${CLUSTER_VARS_CONFIGMAP}}\` to spec.postBuild.substituteFrom of ${node.id} (${node.source.file}:${node.source.line})`
+          : `define ${use.name} in ${node === undefined ? `the ${CLUSTER_VARS_CONFIGMAP} ConfigMap (stack settings)` : `spec.postBuild.substitute of ${node.id}`}, give it a default (\${${use.name}:=value}), or escape it as $\${${use.name}}`;
+      }
+      const finding = findingAt("unsubstituted-variable", severity, node, message, fix, o.source);
+      findings.push(node === undefined ? { ...finding, kustomization: BOOTSTRAP_KUSTOMIZATION } : finding);
+    }
+  }
+}
