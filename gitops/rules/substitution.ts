@@ -5,9 +5,6 @@ import { VariableUse, variableUses } from "../kustomize";
 import { Rule, RuleContext, findingAt } from "./context";
 import { isRecord } from "../yaml";
 
-
-
-
 /** Every variable use in an object's strings (keys included: Flux substitutes the serialized YAML). */
 function usesIn(value: unknown, out: VariableUse[]): VariableUse[] {
   if (typeof value === "string") out.push(...variableUses(value));

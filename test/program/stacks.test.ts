@@ -5,7 +5,10 @@ import { readStackConfigFile } from "../../stacks/settings";
 import { at, kubernetesObject, ofType, only } from "../components/helpers";
 
 const STACKS = ["development", "production"] as const;
-const OUTPUTS = ["clusterName", "kubeconfig", "nodeRoleArn", "nodeRoleName", "oidcProviderArn", "fluxRepoUrl", "fluxBranch", "fluxPath"];
+const OUTPUTS = [
+  "clusterName", "kubeconfig", "nodeRoleArn", "nodeRoleName", "oidcProviderArn", "fluxRepoUrl", "fluxBranch", "fluxPath",
+  "orderingReport", "overlayInjection",
+];
 
 describe("the stack program", () => {
   const runs: Record<string, ProgramRun> = {};
@@ -26,9 +29,18 @@ describe("the stack program", () => {
         assert.strictEqual(run().outputs.nodeRoleArn, `arn:aws:iam::123456789012:role/${run().outputs.nodeRoleName}`);
       });
 
+      it("proves the example repository's install order before creating anything, and reports it", () => {
+        const report = run().outputs.orderingReport as { summary: { errors: number; kustomizations: number } };
+        assert.strictEqual(report.summary.errors, 0);
+        assert.ok(report.summary.kustomizations >= 8, "every Kustomization of the cluster directory was read");
+        // Registered first: no cloud resource exists before the check has passed.
+        const firstCustom = run().resources.find((r) => r.type.startsWith("gitops-cluster:"));
+        assert.strictEqual(firstCustom?.type, "gitops-cluster:index:OrderingCheck");
+      });
+
       it("creates the network, node role, cluster and Flux bootstrap components, each parented to the stack", () => {
         const stackUrn = only(run(), "pulumi:pulumi:Stack").urn;
-        for (const name of ["Network", "NodeRole", "Cluster", "FluxBootstrap"]) {
+        for (const name of ["OrderingCheck", "Network", "NodeRole", "Cluster", "FluxBootstrap", "OverlayInjection"]) {
           assert.strictEqual(only(run(), `gitops-cluster:index:${name}`).parent, stackUrn);
         }
       });
