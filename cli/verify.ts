@@ -1,0 +1,128 @@
+import * as fs from "fs";
+import * as path from "path";
+import { parseArgs } from "util";
+import { GitopsInputError } from "../gitops/errors";
+import { ChartProvider, VerifyOptions } from "../gitops/model";
+import { isReportFormat, renderReport, REPORT_FORMATS } from "../gitops/report";
+import { parseProvidersFile, verifyRepository } from "../gitops/verify";
+import { Command, CommandIO, EXIT, UsageError } from "./command";
+
+const usage = `usage: gitops-cluster verify --cluster clusters/NAME [--repo DIR] [--format FORMAT]
+                             [--providers FILE] [--preinstalled GROUP,...]
+
+Proves the Flux install order of a GitOps repository, offline: every Kustomization that applies
+custom resources waits for the one that installs their CRDs (a HelmRelease or a CRD object).
+
+options:
+  --repo DIR              the GitOps repository, a local checkout (default: the current directory)
+  --cluster PATH          the cluster directory in it that Flux reconciles, e.g. clusters/production
+  --format FORMAT         ${REPORT_FORMATS.join(", ")} (default: text); sarif is for GitHub code
+                          scanning, mermaid draws the Kustomization graph
+  --providers FILE        more charts and the CRD groups they install, a YAML list of
+                          {chart, groups: [group, ...], crdsValue?}; they win over the built-in table
+  --preinstalled GROUPS   comma-separated API groups installed outside Flux, always present
+  -h, --help              show this text
+
+exit status: 0 no errors (warnings allowed), 1 errors found, 2 bad usage or unreadable input
+
+example:
+  gitops-cluster verify --repo examples/gitops --cluster clusters/development --format sarif > ordering.sarif
+`;
+
+/** An API group as Kubernetes spells it: a lowercase DNS subdomain. */
+const API_GROUP = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+interface VerifyArgs {
+  repo: string;
+  cluster: string;
+  format: (typeof REPORT_FORMATS)[number];
+  providersFile?: string;
+  preinstalled: string[];
+}
+
+function parse(argv: string[]): VerifyArgs {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        repo: { type: "string", default: "." },
+        cluster: { type: "string" },
+        format: { type: "string", default: "text" },
+        providers: { type: "string" },
+        preinstalled: { type: "string" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    // parseArgs explains unknown options and missing values well; only the stack must go.
+    throw new UsageError(`${(err as Error).message} (see gitops-cluster verify --help)`);
+  }
+  if (values.cluster === undefined || values.cluster === "") {
+    throw new UsageError("--cluster is required: the cluster directory, e.g. clusters/development (see gitops-cluster verify --help)");
+  }
+  if (!isReportFormat(values.format)) {
+    throw new UsageError(`--format ${values.format}: expected one of ${REPORT_FORMATS.join(", ")}`);
+  }
+  const preinstalled = (values.preinstalled ?? "")
+    .split(",")
+    .map((g) => g.trim())
+    .filter((g) => g !== "");
+  const bad = preinstalled.find((g) => !API_GROUP.test(g));
+  if (bad !== undefined) {
+    throw new UsageError(`--preinstalled: "${bad}" is not an API group (expected e.g. monitoring.coreos.com)`);
+  }
+  return { repo: values.repo, cluster: values.cluster, format: values.format, providersFile: values.providers, preinstalled };
+}
+
+function readProviders(file: string, io: CommandIO): ChartProvider[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.resolve(io.cwd, file), "utf8");
+  } catch (err) {
+    throw new UsageError(`--providers ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  return parseProvidersFile(text, file);
+}
+
+/**
+ * Where the repository sits inside its Git checkout ("" when it is the checkout), because
+ * code scanning resolves SARIF locations against the checkout root, not the GitOps repo.
+ */
+function placeInCheckout(repoDir: string): string {
+  const repo = fs.realpathSync(repoDir);
+  for (let dir = repo; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, ".git"))) return path.relative(dir, repo).split(path.sep).join("/");
+    if (path.dirname(dir) === dir) return "";
+  }
+}
+
+export const command: Command = {
+  name: "verify",
+  summary: "prove the Flux install order of a GitOps repository (Helm CRDs before their users)",
+  usage,
+  async run(argv: string[], io: CommandIO): Promise<number> {
+    const args = parse(argv);
+    const repoDir = path.resolve(io.cwd, args.repo);
+    if (!fs.existsSync(repoDir) || !fs.statSync(repoDir).isDirectory()) {
+      throw new UsageError(`--repo ${args.repo}: no such directory`);
+    }
+    try {
+      const options: VerifyOptions = { preinstalledGroups: args.preinstalled };
+      if (args.providersFile !== undefined) options.providers = readProviders(args.providersFile, io);
+      // The report names the repository as the user gave it, not as an absolute path.
+      const result = { ...verifyRepository(repoDir, args.cluster, options), repo: args.repo };
+      const uriPrefix = args.format === "sarif" ? placeInCheckout(repoDir) : "";
+      io.stdout(renderReport(result, args.format, { uriPrefix }));
+      return result.summary.errors > 0 ? EXIT.findings : EXIT.ok;
+    } catch (err) {
+      if (err instanceof GitopsInputError) {
+        // Its message starts with file:line, so editors and CI logs link straight to the place.
+        io.stderr(`${err.message}\n`);
+        return EXIT.usage;
+      }
+      throw err;
+    }
+  },
+};
