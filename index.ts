@@ -66,6 +66,7 @@ new FluxBootstrap("flux", {
   clusterName: cluster.clusterName,
   environment: settings.environment,
   region: settings.region,
+  vpcId: network.vpcId,
   nodeRoleArn: nodeRole.arn,
   nodeRoleName: nodeRole.name,
   flux: settings.flux,

@@ -41,6 +41,8 @@ export interface FluxBootstrapArgs {
   clusterName: pulumi.Input<string>;
   environment: Environment;
   region: string;
+  /** The cluster's VPC, for controllers that must be told it (AWS Load Balancer Controller). */
+  vpcId: pulumi.Input<string>;
   nodeRoleArn: pulumi.Input<string>;
   nodeRoleName: pulumi.Input<string>;
   /**
@@ -77,7 +79,7 @@ function fluxObject(apiVersion: string, kind: string, metadata: k8s.types.input.
  * @example
  * new FluxBootstrap("flux", {
  *   kubeconfig: cluster.kubeconfig, clusterName: cluster.clusterName, environment: "development",
- *   region: "eu-west-1", nodeRoleArn: nodeRole.arn, nodeRoleName: nodeRole.name, flux: settings.flux,
+ *   region: "eu-west-1", vpcId: network.vpcId, nodeRoleArn: nodeRole.arn, nodeRoleName: nodeRole.name, flux: settings.flux,
  * }, { dependsOn: cluster.nodeGroups });
  */
 export class FluxBootstrap extends pulumi.ComponentResource {
@@ -167,6 +169,7 @@ export class FluxBootstrap extends pulumi.ComponentResource {
       CLUSTER_NAME: args.clusterName,
       ENVIRONMENT: args.environment,
       AWS_REGION: args.region,
+      VPC_ID: args.vpcId,
       NODE_ROLE_ARN: args.nodeRoleArn,
       NODE_ROLE_NAME: args.nodeRoleName,
     };

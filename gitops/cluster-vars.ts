@@ -6,7 +6,9 @@
  */
 export const CLUSTER_VARS_CONFIGMAP = "cluster-vars";
 
-export const CLUSTER_VARS = ["CLUSTER_NAME", "ENVIRONMENT", "AWS_REGION", "NODE_ROLE_ARN", "NODE_ROLE_NAME"] as const;
+// VPC_ID: the AWS Load Balancer Controller needs it, and with IMDSv2 required on the nodes it
+// should be told rather than left to ask the instance metadata service from a pod.
+export const CLUSTER_VARS = ["CLUSTER_NAME", "ENVIRONMENT", "AWS_REGION", "VPC_ID", "NODE_ROLE_ARN", "NODE_ROLE_NAME"] as const;
 export type ClusterVar = (typeof CLUSTER_VARS)[number];
 
 /** The placeholders namespace overlays use for the node role in `substitute` mode. */

@@ -33,6 +33,7 @@ async function bootstrap(flux: FluxSettings): Promise<Bootstrap> {
       region: "eu-west-1",
       nodeRoleArn: "arn:aws:iam::123456789012:role/nodes",
       nodeRoleName: "nodes",
+      vpcId: "vpc-0abc1234def567890",
       flux,
     }, { dependsOn: [nodes] });
   });
@@ -103,6 +104,7 @@ describe("FluxBootstrap", () => {
       CLUSTER_NAME: "acme-development",
       ENVIRONMENT: "development",
       AWS_REGION: "eu-west-1",
+      VPC_ID: "vpc-0abc1234def567890",
       NODE_ROLE_ARN: "arn:aws:iam::123456789012:role/nodes",
       NODE_ROLE_NAME: "nodes",
     });
