@@ -7,13 +7,8 @@ import { CloudCheck } from "./cloud";
 import { PropertyChange, UNKNOWN_DISPLAY } from "./preview";
 
 /** An overlay whose node role value is not the one the stack expects. */
-export interface OverlayDifference {
-  file: string;
-  line: number;
-  namespace: string;
-  have: string;
-  want: string;
-}
+export type { OverlayDifference } from "../gitops/overlays";
+import type { OverlayDifference } from "../gitops/overlays";
 
 export interface RepositoryCheck {
   /** The repository and cluster path checked, for the report. */

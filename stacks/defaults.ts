@@ -3,13 +3,13 @@
  * applies these before validating, so a stack file only says what differs from them.
  */
 import type {
-  CapacityType,
   ClusterSettings,
   ControlPlaneLogType,
   Environment,
   FluxSettings,
   InjectionSettings,
   NetworkSettings,
+  NodeGroupSettings,
 } from "./types";
 
 export const ENVIRONMENTS: readonly Environment[] = ["development", "production"];
@@ -44,14 +44,7 @@ export const FLUX_OPERATOR_CHART_VERSION = "0.60.0";
  */
 export const KUBERNETES_VERSION = "1.35";
 
-export interface NodeGroupDefaults {
-  instanceTypes: string[];
-  capacityType: CapacityType;
-  minSize: number;
-  maxSize: number;
-  desiredSize: number;
-  diskSize: number;
-}
+export type NodeGroupDefaults = Pick<NodeGroupSettings, "instanceTypes" | "capacityType" | "minSize" | "maxSize" | "desiredSize" | "diskSize">;
 
 export interface EnvironmentDefaults {
   network: Omit<NetworkSettings, "existing">;

@@ -99,13 +99,6 @@ export const RULE_DESCRIPTIONS: Readonly<Record<string, RuleDescription>> = {
       "part in the ordering proof.",
     helpUri: FLUX_KUSTOMIZATION_DOC,
   },
-  "yml-file": {
-    short: "A .yml file is not read where the tool reading it only includes .yaml files.",
-    full:
-      "The seed's lesson: kustomize sometimes misses .yml files. Use .yaml consistently, or list " +
-      "the file explicitly in a kustomization.yaml.",
-    helpUri: FLUX_KUSTOMIZATION_DOC,
-  },
 };
 
 /** The description of `rule`; a rule id the table does not know still gets a readable one. */

@@ -49,7 +49,7 @@ describe("renderJson", () => {
       { reason: "remote-resource", ref: "https://example.com/x.yaml", file: "infrastructure/kustomized/overlays/development/kustomization.yaml", line: 5 },
     ]);
     const orphan = result([node({ name: "a" })], [
-      { rule: "yml-file", severity: "warning", message: "m", file: "x.yml", line: 1, fix: "rename it" },
+      { rule: "unresolved-reference", severity: "note", message: "m", file: "x.yaml", line: 1, fix: "vendor it" },
     ]);
     assert.strictEqual(JSON.parse(renderJson(orphan)).findings[0].kustomization, null);
   });

@@ -81,7 +81,7 @@ describe("renderSarif", () => {
 
   it("leaves out the region of a finding with no line, since SARIF lines start at 1", () => {
     const whole = result([node({ name: "a" })], [
-      { rule: "yml-file", severity: "warning", message: "m", file: "apps/x.yml", line: 0, fix: "f" },
+      { rule: "unresolved-reference", severity: "note", message: "m", file: "apps/x.yaml", line: 0, fix: "f" },
     ]);
     const log = JSON.parse(renderSarif(whole));
     assertUploadable(log);
