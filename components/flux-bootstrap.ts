@@ -95,7 +95,7 @@ export class FluxBootstrap extends pulumi.ComponentResource {
     const { flux } = args;
     const credentials = flux.credentials;
     if (credentials.kind === "deployKey" && sshHost(flux.repoUrl) !== "github.com") {
-      throw new Error(
+      throw new pulumi.RunError(
         `flux.repoUrl must be an ssh:// URL on github.com to use a generated deploy key, whose known_hosts pins github.com's published host keys (got "${flux.repoUrl}"); ` +
           `for another Git host set flux.credentials to { kind: existingSecret, secretName } holding identity, identity.pub and a verified known_hosts`,
       );

@@ -101,6 +101,8 @@ export class OverlayInjection extends pulumi.ComponentResource {
             "(expected {owner, repository, branch} of the GitOps repository on GitHub)",
         );
       }
+      // Its own provider: the owner comes from settings, the token from GITHUB_TOKEN, as for the deploy key.
+      const githubProvider = new github.Provider(`${name}-github`, { owner: target.owner }, { parent: this });
       this.commits = plan.apply((p) =>
         p.files.map((change) => {
           const roleNames = [...new Set(change.edits.map((e) => e.to))].join(", ");
@@ -114,7 +116,7 @@ export class OverlayInjection extends pulumi.ComponentResource {
               commitMessage: `${args.environment}: set ${key} to ${roleNames} in ${change.file}`,
               overwriteOnCreate: true,
             },
-            { parent: this, retainOnDelete: true },
+            { parent: this, provider: githubProvider, retainOnDelete: true },
           );
           return { file: change.file, edits: change.edits };
         }),

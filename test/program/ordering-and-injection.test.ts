@@ -103,6 +103,12 @@ describe("the stack program and the GitOps repository", function () {
       assert.equal(billing.inputs.content, namespace("billing", ROLE_ARN), "comments and layout survive");
     });
 
+    it("commits as the configured owner, through the injection's own GitHub provider", () => {
+      const providers = literal.resources.filter((r) => r.type === "pulumi:providers:github" && r.name === "overlays-github");
+      assert.equal(providers.length, 1);
+      assert.equal(providers[0].inputs.owner, "acme");
+    });
+
     it("creates no RepositoryFile when every overlay already carries the role (a second up is a no-op)", () => {
       assert.deepEqual(repositoryFiles(inSync), []);
     });
