@@ -86,6 +86,17 @@ describe("workflows", () => {
         }
       });
 
+      it("gives every step that runs the stack (preview, up, drift) the Pulumi and GitOps-repository tokens", () => {
+        const runsStack = (s: Step) => (!!s.uses?.startsWith("pulumi/actions@") && !!s.with?.command) || /gitops-cluster drift/.test(s.run ?? "");
+        const steps = allSteps(workflow).filter(runsStack);
+        assert.ok(steps.length > 0, `${file} runs the stack somewhere`);
+        for (const step of steps) {
+          assert.equal(step.env?.PULUMI_ACCESS_TOKEN, "${{ secrets.PULUMI_ACCESS_TOKEN }}");
+          // The deploy key and commit-mode overlays live on the GitOps repository, not this one.
+          assert.equal(step.env?.GITHUB_TOKEN, "${{ secrets.GITOPS_REPO_TOKEN }}");
+        }
+      });
+
       it("installs the project before any npx gitops-cluster (npx would otherwise fetch a package of that name)", () => {
         for (const [name, job] of Object.entries(workflow.jobs)) {
           const runs = job.steps.map((s) => s.run ?? "");
