@@ -4,14 +4,21 @@
  * hands the cluster to Flux and puts the node role into the namespace overlays.
  */
 import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
 import { Cluster } from "./components/cluster";
 import { CLUSTER_VARS, FluxBootstrap } from "./components/flux-bootstrap";
 import { Network } from "./components/network";
 import { NodeRole } from "./components/node-role";
 import { OrderingCheck } from "./components/ordering-check";
 import { OverlayInjection } from "./components/overlay-injection";
+import { dedicatedRoleName } from "./stacks/defaults";
 import { loadSettings } from "./stacks/settings";
 import { verifyOptionsFor } from "./stacks/verify-options";
+
+/** `record` with every value passed through `f`. */
+function mapValues<T, U>(record: Record<string, T>, f: (value: T) => U): Record<string, U> {
+  return Object.fromEntries(Object.entries(record).map(([key, value]) => [key, f(value)]));
+}
 
 const settings = loadSettings();
 // Repository paths in settings are relative to the project directory, wherever the CLI runs from.
@@ -42,6 +49,22 @@ const nodeRole = new NodeRole("node-role", {
   roleName: fixedRoleName.length <= 64 ? fixedRoleName : undefined,
 });
 
+// Node groups with `dedicatedRole` run as a role of their own, for workloads that need other AWS
+// permissions; the rest share nodeRole. Settings checked these fixed names fit IAM's 64 characters.
+const dedicatedRoles: Record<string, NodeRole> = Object.fromEntries(
+  settings.nodeGroups
+    .filter((group) => group.dedicatedRole)
+    .map((group) => [
+      group.name,
+      new NodeRole(`node-role-${group.name}`, {
+        tags: settings.tags,
+        roleName: dedicatedRoleName(settings.cluster.name, group.name),
+      }),
+    ]),
+);
+/** The role a node group's nodes run as. */
+const roleOfGroup = (group: string): NodeRole => (Object.hasOwn(dedicatedRoles, group) ? dedicatedRoles[group] : nodeRole);
+
 const cluster = new Cluster("cluster", {
   clusterName: settings.cluster.name,
   kubernetesVersion: settings.cluster.kubernetesVersion,
@@ -56,6 +79,7 @@ const cluster = new Cluster("cluster", {
   adminPrincipalArns: settings.cluster.adminPrincipalArns,
   protect: settings.cluster.protect,
   nodeRoleArn: nodeRole.arn,
+  nodeRoleArns: mapValues(dedicatedRoles, (role) => role.arn),
   nodeGroups: settings.nodeGroups,
   tags: settings.tags,
 });
@@ -80,6 +104,11 @@ const injection = new OverlayInjection("overlays", {
   key: settings.injection.key,
   valueForm: settings.injection.valueForm,
   role: { arn: nodeRole.previewableArn, name: nodeRole.name },
+  // Namespaces mapped to a node group carry that group's role; unmapped ones get `role`.
+  namespaceRoles: mapValues(settings.injection.namespaceNodeGroups, (group) => ({
+    arn: roleOfGroup(group).previewableArn,
+    name: roleOfGroup(group).name,
+  })),
   commit: settings.injection.commit,
   suppliedVariables: [...CLUSTER_VARS],
 });
@@ -88,6 +117,10 @@ export const clusterName = cluster.clusterName;
 export const kubeconfig = cluster.kubeconfig;
 export const nodeRoleArn = nodeRole.arn;
 export const nodeRoleName = nodeRole.name;
+/** Node group -> the ARN of the role its nodes run as (dedicated or shared): what drift checks mapped namespaces against. */
+export const nodeGroupRoles = pulumi.output(
+  Object.fromEntries(settings.nodeGroups.map((group) => [group.name, roleOfGroup(group.name).arn])),
+);
 export const oidcProviderArn = cluster.oidcProviderArn;
 export const fluxRepoUrl = settings.flux.repoUrl;
 export const fluxBranch = settings.flux.branch;

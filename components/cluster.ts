@@ -40,8 +40,14 @@ export interface ClusterArgs {
   adminPrincipalArns?: string[];
   /** Pulumi `protect` on the EKS cluster and its KMS key. Default false. */
   protect?: boolean;
-  /** Role of the nodes of every managed node group. Required. */
+  /** Role of the nodes of every managed node group without an entry in `nodeRoleArns`. Required. */
   nodeRoleArn: pulumi.Input<string>;
+  /**
+   * Node group name -> the role its nodes run as, for groups with a role of their own (settings'
+   * `dedicatedRole`); other groups use `nodeRoleArn`. Default none.
+   * https://docs.aws.amazon.com/eks/latest/userguide/create-node-role.html
+   */
+  nodeRoleArns?: Record<string, pulumi.Input<string>>;
   /**
    * Managed node groups, in the private subnets. Default none.
    * https://docs.aws.amazon.com/eks/latest/userguide/managed-node-groups.html
@@ -75,7 +81,8 @@ function accessEntryKey(principalArn: string): string {
 /**
  * An EKS cluster (no default node group) with access-entry authentication, an OIDC provider for
  * IAM roles for service accounts, control plane logging, optional KMS secrets encryption, and
- * one managed node group per entry of `nodeGroups`, all running as the given node role.
+ * one managed node group per entry of `nodeGroups`, each running as its own role from
+ * `nodeRoleArns` or else the shared `nodeRoleArn`.
  *
  * @example
  * const cluster = new Cluster("cluster", {
@@ -146,6 +153,8 @@ export class Cluster extends pulumi.ComponentResource {
       tags: a.tags,
     }, { ...child, protect: a.protect });
 
+    const roleArnOf = (group: string): pulumi.Input<string> =>
+      a.nodeRoleArns && Object.hasOwn(a.nodeRoleArns, group) ? a.nodeRoleArns[group] : a.nodeRoleArn;
     // No access entry for the node role here: with API authentication EKS creates the EC2_LINUX
     // entry for a managed node group's role itself, and a second one would fail as a duplicate.
     // https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html
@@ -154,7 +163,7 @@ export class Cluster extends pulumi.ComponentResource {
         new eks.ManagedNodeGroup(`${name}-${group.name}`, {
           cluster,
           nodeGroupNamePrefix: `${group.name}-`,
-          nodeRoleArn: a.nodeRoleArn,
+          nodeRoleArn: roleArnOf(group.name),
           subnetIds: a.privateSubnetIds,
           instanceTypes: group.instanceTypes,
           capacityType: group.capacityType,

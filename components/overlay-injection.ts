@@ -1,7 +1,7 @@
 import * as path from "path";
 import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
-import { OverlayPlan, RoleRef, planOverlayRewrite } from "../gitops/overlays";
+import { OverlayDifference, OverlayPlan, RoleRef, planDifferences, planOverlayRewrite } from "../gitops/overlays";
 
 /** One file the injection commits, for the plan and the stack outputs. */
 export interface InjectionCommit {
@@ -28,7 +28,11 @@ export interface OverlayInjectionArgs {
   valueForm?: "auto" | "arn" | "name";
   /** The default node role; must be known at preview time for the plan to show the commits. */
   role: { arn: pulumi.Input<string>; name: pulumi.Input<string> };
-  /** Namespace -> role of the node group it runs on; unmapped namespaces get `role`. */
+  /**
+   * Namespace -> role of the node group it runs on; unmapped namespaces get `role`. A role other
+   * than `role` is written as a literal value (commit mode) or must already be there (substitute
+   * mode warns with file:line): `cluster-vars` carries only the default role.
+   */
   namespaceRoles?: Record<string, { arn: pulumi.Input<string>; name: pulumi.Input<string> }>;
   /** `commit` mode: the GitHub repository and branch to commit to (github provider from stack config). */
   commit?: { owner: string; repository: string; branch: string };
@@ -48,7 +52,7 @@ export interface OverlayInjectionArgs {
  * ```ts
  * new OverlayInjection("overlays", {
  *   mode: "commit", repoDir: "../gitops", overlayDir: "infrastructure/kustomized/overlays/production",
- *   environment: "production", role: { arn: nodeRole.predictableArn, name: nodeRole.name },
+ *   environment: "production", role: { arn: nodeRole.previewableArn, name: nodeRole.name },
  *   commit: { owner: "acme", repository: "gitops", branch: "main" },
  * });
  * ```
@@ -62,6 +66,11 @@ export class OverlayInjection extends pulumi.ComponentResource {
   public readonly missingKey: pulumi.Output<OverlayPlan["missingKey"]>;
   /** Variables supplied by `cluster-vars` (substitute mode). */
   public readonly suppliedVariables: string[];
+  /**
+   * Substitute mode: values of namespaces mapped to a node group with its own role that do not
+   * carry that role (each is also a warning). Always empty in commit mode, which commits them.
+   */
+  public readonly unsuppliedRoles: pulumi.Output<OverlayDifference[]>;
 
   constructor(name: string, args: OverlayInjectionArgs, opts?: pulumi.ComponentResourceOptions) {
     super("gitops-cluster:index:OverlayInjection", name, {}, opts);
@@ -72,17 +81,16 @@ export class OverlayInjection extends pulumi.ComponentResource {
     // The set of files to commit depends on the role's value, so the resources are created once it
     // is known. It is known at preview: the role's name is fixed by NodeRole and the ARN is built
     // from the account and partition, which invokes return during preview.
-    const plan: pulumi.Output<OverlayPlan> = pulumi
-      .all([pulumi.output(args.role), pulumi.output(namespaceInputs)])
-      .apply(([role, namespaceRoles]) =>
-        planOverlayRewrite(repoDir, args.overlayDir, {
-          key,
-          valueForm: args.valueForm ?? "auto",
-          role: role as RoleRef,
-          namespaceRoles: namespaceRoles as Record<string, RoleRef>,
-          mode: "literal",
-        }),
-      );
+    const roles = pulumi.all([pulumi.output(args.role), pulumi.output(namespaceInputs)]);
+    const plan: pulumi.Output<OverlayPlan> = roles.apply(([role, namespaceRoles]) =>
+      planOverlayRewrite(repoDir, args.overlayDir, {
+        key,
+        valueForm: args.valueForm ?? "auto",
+        role: role as RoleRef,
+        namespaceRoles: namespaceRoles as Record<string, RoleRef>,
+        mode: "literal",
+      }),
+    );
 
     this.suppliedVariables = args.mode === "substitute" ? [...(args.suppliedVariables ?? [])] : [];
     this.placeholders = plan.apply((p) => p.placeholders);
@@ -90,6 +98,25 @@ export class OverlayInjection extends pulumi.ComponentResource {
     this.missingKey.apply((missing) =>
       missing.forEach((m) =>
         pulumi.log.warn(`${m.file}:${m.line}: namespace ${m.namespace} has no ${key} key; the node role was not injected there`, this),
+      ),
+    );
+
+    // Substitute mode commits nothing, and cluster-vars carries only the default role: a namespace
+    // mapped to a node group with a role of its own must already hold that role as a literal value.
+    this.unsuppliedRoles = args.mode === "substitute"
+      ? pulumi.all([roles, plan]).apply(([[role, namespaceRoles], p]) => {
+          const ownRole = new Set(Object.keys(namespaceRoles).filter((namespace) => namespaceRoles[namespace].arn !== role.arn));
+          return planDifferences(p).filter((d) => ownRole.has(d.namespace));
+        })
+      : pulumi.output([]);
+    this.unsuppliedRoles.apply((differences) =>
+      differences.forEach((d) =>
+        pulumi.log.warn(
+          `${d.file}:${d.line}: namespace ${d.namespace} runs on a node group with its own role, so its ${key} must be ` +
+            `${d.want} (got ${d.have}); in substitute mode nothing is committed and cluster-vars carries only the ` +
+            "default node role: write the value there (gitops-cluster inject) or set injection.mode to commit",
+          this,
+        ),
       ),
     );
 
@@ -130,6 +157,7 @@ export class OverlayInjection extends pulumi.ComponentResource {
       placeholders: this.placeholders,
       missingKey: this.missingKey,
       suppliedVariables: this.suppliedVariables,
+      unsuppliedRoles: this.unsuppliedRoles,
     });
   }
 }

@@ -43,6 +43,24 @@ export function stackOutput(pulumi: string, stack: string, name: string, options
   });
 }
 
+/**
+ * One stack output parsed from `pulumi stack output NAME --json` (objects and lists), or
+ * undefined when there is none, the CLI fails, or what it prints is not JSON.
+ */
+export async function stackOutputJson(pulumi: string, stack: string, name: string, options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<unknown> {
+  const text = await new Promise<string | undefined>((resolve) => {
+    execFile(pulumi, ["stack", "output", name, "--json", "--stack", stack], { cwd: options.cwd, env: options.env, encoding: "utf8" }, (err, stdout) => {
+      resolve(err ? undefined : stdout.trim());
+    });
+  });
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Runs the preview and resolves with its output whatever the exit code (non-zero means changes, too). */
 export function runPreview(pulumi: string, stack: string, options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<PreviewRun> {
   return new Promise((resolve, reject) => {

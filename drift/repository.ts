@@ -6,12 +6,12 @@
 import * as fs from "fs";
 import * as path from "path";
 import { GitopsInputError } from "../gitops/errors";
-import { OverlayOptions, checkOverlays, roleRefFromArn } from "../gitops/overlays";
+import { OverlayOptions, RoleRef, checkOverlays, roleRefFromArn } from "../gitops/overlays";
 import { verifyRepository } from "../gitops/verify";
 import { SettingsError, parseSettings, readStackConfig, readStackConfigFile } from "../stacks/settings";
 import { Settings } from "../stacks/types";
 import { verifyOptionsFor } from "../stacks/verify-options";
-import { stackOutput } from "./pulumi-cli";
+import { stackOutput, stackOutputJson } from "./pulumi-cli";
 import { OverlayDifference, RepositoryCheck } from "./report";
 
 export interface RepositoryRequest {
@@ -20,7 +20,7 @@ export interface RepositoryRequest {
   stack: string;
   /** Overrides the stack's gitops.repoDir; relative to projectDir. */
   repoDir?: string;
-  /** The Pulumi CLI, when on PATH: commit-mode overlays need the stack's node role output. */
+  /** The Pulumi CLI, when on PATH: commit-mode overlays and dedicated roles need the stack's role outputs. */
   pulumi?: string;
   env: NodeJS.ProcessEnv;
 }
@@ -51,6 +51,37 @@ async function overlayOptions(settings: Settings, request: RepositoryRequest): P
   return { mode: "literal", key, valueForm, role: roleRefFromArn(arn) };
 }
 
+/**
+ * The roles of namespaces mapped to node groups with a role of their own (`dedicatedRole`), read
+ * from the stack's `nodeGroupRoles` output; namespaces mapped to a shared-role group are checked
+ * like unmapped ones. Namespaces whose role cannot be read are listed as `unchecked`, with why.
+ */
+async function dedicatedNamespaceRoles(
+  settings: Settings,
+  request: RepositoryRequest,
+): Promise<{ namespaceRoles: Record<string, RoleRef>; unchecked: string[]; why?: string }> {
+  const dedicated = new Set(settings.nodeGroups.filter((group) => group.dedicatedRole).map((group) => group.name));
+  const mapped = Object.entries(settings.injection.namespaceNodeGroups).filter(([, group]) => dedicated.has(group));
+  if (mapped.length === 0) return { namespaceRoles: {}, unchecked: [] };
+  const output = request.pulumi
+    ? await stackOutputJson(request.pulumi, request.stack, "nodeGroupRoles", { cwd: request.projectDir, env: request.env })
+    : undefined;
+  const groupRoles = typeof output === "object" && output !== null ? (output as Record<string, unknown>) : {};
+  const namespaceRoles: Record<string, RoleRef> = {};
+  const unchecked: string[] = [];
+  for (const [namespace, group] of mapped) {
+    const arn = groupRoles[group];
+    if (typeof arn === "string") namespaceRoles[namespace] = roleRefFromArn(arn);
+    else unchecked.push(namespace);
+  }
+  const why = !request.pulumi
+    ? "the Pulumi CLI is not on PATH to read the stack's nodeGroupRoles output"
+    : output === undefined
+      ? `stack ${request.stack} has no nodeGroupRoles output (not deployed since node groups got their own roles?)`
+      : `the stack's nodeGroupRoles output has no role for their node groups (not deployed since?)`;
+  return { namespaceRoles, unchecked, ...(unchecked.length > 0 ? { why } : {}) };
+}
+
 export async function checkRepository(request: RepositoryRequest): Promise<RepositoryCheck> {
   let settings: Settings;
   try {
@@ -70,10 +101,15 @@ export async function checkRepository(request: RepositoryRequest): Promise<Repos
     const ordering = { errors: result.summary.errors, warnings: result.summary.warnings, findings: result.findings };
     const options = await overlayOptions(settings, request);
     if ("note" in options) return { repo: repoArg, cluster, ordering, overlays: { checked: false, differences: [], note: options.note } };
-    // Namespaces mapped to other node groups carry those groups' roles, which the stack does not output.
-    const mapped = Object.keys(settings.injection.namespaceNodeGroups);
-    const differences: OverlayDifference[] = checkOverlays(repoDir, settings.injection.overlayDir, options).filter((d) => !mapped.includes(d.namespace));
-    const note = mapped.length > 0 ? `namespaces mapped to other node groups not checked: ${mapped.join(", ")}` : undefined;
+    // Namespaces mapped to node groups with their own role carry that role, from the stack's nodeGroupRoles output.
+    const dedicated = await dedicatedNamespaceRoles(settings, request);
+    const differences: OverlayDifference[] = checkOverlays(repoDir, settings.injection.overlayDir, {
+      ...options,
+      namespaceRoles: dedicated.namespaceRoles,
+    }).filter((d) => !dedicated.unchecked.includes(d.namespace));
+    const note = dedicated.why
+      ? `namespaces mapped to node groups with their own role not checked: ${dedicated.unchecked.join(", ")} (${dedicated.why})`
+      : undefined;
     return { repo: repoArg, cluster, ordering, overlays: { checked: true, differences, ...(note ? { note } : {}) } };
   } catch (err) {
     if (err instanceof GitopsInputError) return { ...unchecked(`${repoArg}: ${err.message}`), repo: repoArg, cluster };

@@ -69,9 +69,10 @@ interface OverlayOptionsBase {
    */
   valueForm?: ValueForm;
   /**
-   * Namespace -> role of the node group it runs on; unmapped namespaces get `role`. A mapped
-   * namespace keeps a literal value even in placeholder mode: `cluster-vars` carries only the
-   * default role's variables.
+   * Namespace -> role of the node group it runs on; unmapped namespaces get `role`, and so do
+   * namespaces mapped to `role` itself. A namespace mapped to another role carries it as a
+   * literal value in both modes, and a `${NODE_ROLE_...}` placeholder there is replaced by it:
+   * `cluster-vars` carries only the default role's variables.
    */
   namespaceRoles?: Record<string, RoleRef>;
 }
@@ -373,22 +374,39 @@ function isValidLabelValue(value: string): boolean {
   return value.length <= 63 && /^(?:[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)?$/.test(value);
 }
 
+function isNodeRoleVariable(variable: string): boolean {
+  return (Object.values(NODE_ROLE_VARIABLES) as string[]).includes(variable);
+}
+
+/**
+ * The role a namespace is mapped to when it is not the default role: a namespace mapped to a
+ * node group that shares the default role is treated like an unmapped one.
+ */
+function ownRole(settings: Settings, namespace: string): RoleRef | undefined {
+  const mapped = Object.hasOwn(settings.namespaceRoles, namespace) ? settings.namespaceRoles[namespace] : undefined;
+  return mapped && settings.role && mapped.arn === settings.role.arn ? undefined : mapped;
+}
+
 /** The value an occurrence should carry, or undefined to leave it as it is. */
 function desiredValue(occ: Occurrence, file: string, settings: Settings): string | undefined {
   const current = classifyValue(occ.have);
-  const mappedRole = settings.namespaceRoles[occ.namespace];
+  const mappedRole = ownRole(settings, occ.namespace);
   const formFrom = (kept: "arn" | "name"): "arn" | "name" =>
     occ.placement === "label" ? "name" : settings.valueForm === "auto" ? kept : settings.valueForm;
 
   if (settings.mode === "placeholder" && !mappedRole) {
-    const variables: readonly string[] = Object.values(NODE_ROLE_VARIABLES);
-    if (current.form === "placeholder" && !variables.includes(current.variable)) return undefined; // not ours
+    if (current.form === "placeholder" && !isNodeRoleVariable(current.variable)) return undefined; // not ours
     const kept = current.form !== "placeholder" ? current.form : current.variable === NODE_ROLE_VARIABLES.arn ? "arn" : "name";
     return `\${${NODE_ROLE_VARIABLES[formFrom(kept)]}}`;
   }
-  if (current.form === "placeholder") return undefined; // Flux substitutes it
+  let kept: "arn" | "name";
+  if (current.form !== "placeholder") kept = current.form;
+  else if (mappedRole && isNodeRoleVariable(current.variable)) {
+    // cluster-vars carries only the default role: Flux would give this namespace the wrong one.
+    kept = current.variable === NODE_ROLE_VARIABLES.arn ? "arn" : "name";
+  } else return undefined; // Flux substitutes it
   const role = mappedRole ?? (settings.role as RoleRef);
-  if (formFrom(current.form) === "arn") return role.arn;
+  if (formFrom(kept) === "arn") return role.arn;
   if (occ.placement === "label" && !isValidLabelValue(role.name)) {
     throw new GitopsInputError(
       `label ${settings.key} of namespace ${occ.namespace} cannot hold role name ${JSON.stringify(role.name)} ` +

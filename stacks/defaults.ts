@@ -44,7 +44,7 @@ export const FLUX_OPERATOR_CHART_VERSION = "0.60.0";
  */
 export const KUBERNETES_VERSION = "1.35";
 
-export type NodeGroupDefaults = Pick<NodeGroupSettings, "instanceTypes" | "capacityType" | "minSize" | "maxSize" | "desiredSize" | "diskSize">;
+export type NodeGroupDefaults = Pick<NodeGroupSettings, "instanceTypes" | "capacityType" | "minSize" | "maxSize" | "desiredSize" | "diskSize" | "dedicatedRole">;
 
 export interface EnvironmentDefaults {
   network: Omit<NetworkSettings, "existing">;
@@ -77,6 +77,7 @@ const DEVELOPMENT: EnvironmentDefaults = {
     maxSize: 3,
     desiredSize: 2,
     diskSize: 30,
+    dedicatedRole: false,
   },
   flux: {
     version: FLUX_VERSION,
@@ -114,6 +115,7 @@ const PRODUCTION: EnvironmentDefaults = {
     maxSize: 6,
     desiredSize: 3,
     diskSize: 50,
+    dedicatedRole: false,
   },
   // The seed repository's cadence: changes reach production within five minutes.
   flux: { ...DEVELOPMENT.flux, interval: "5m" },
@@ -129,6 +131,11 @@ export function defaultsFor(environment: Environment): EnvironmentDefaults {
 /** EKS cluster names allow [A-Za-z0-9_-]; a stack name may also hold dots. */
 export function defaultClusterName(project: string, stack: string): string {
   return `${project}-${stack}`.replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 100);
+}
+
+/** The IAM role name of a node group with `dedicatedRole` (settings check it fits IAM's 64 characters). */
+export function dedicatedRoleName(clusterName: string, groupName: string): string {
+  return `${clusterName}-${groupName}-nodes`;
 }
 
 /** The root Kustomization's spec.path for a cluster directory of the repository. */

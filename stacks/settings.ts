@@ -12,6 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   CONTROL_PLANE_LOG_TYPES,
   ENVIRONMENTS,
+  dedicatedRoleName,
   defaultClusterName,
   defaultsFor,
   fluxPathFor,
@@ -257,7 +258,7 @@ function reportDuplicates(r: Reader, at: string, values: readonly string[], fiel
   });
 }
 
-function readNodeGroups(r: Reader, value: unknown, defaults: NodeGroupDefaults): NodeGroupSettings[] {
+function readNodeGroups(r: Reader, value: unknown, defaults: NodeGroupDefaults, clusterName: string): NodeGroupSettings[] {
   const at = "nodeGroups";
   if (value === undefined) {
     r.report(at, "is required (expected a list of node groups such as [{name: general}])");
@@ -269,7 +270,33 @@ function readNodeGroups(r: Reader, value: unknown, defaults: NodeGroupDefaults):
   }
   const names = groups.map((group) => group.name);
   reportDuplicates(r, at, names, ".name");
+  groups.forEach((group, index) => checkDedicatedRoleName(r, `${at}[${index}]`, group, clusterName));
   return groups;
+}
+
+/**
+ * A dedicated role gets the fixed name `<cluster>-<group>-nodes`: fixed so its ARN is known at
+ * preview (the injection's plan shows it), and IAM allows role names of at most 64 characters.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
+ */
+function checkDedicatedRoleName(r: Reader, groupAt: string, group: NodeGroupSettings, clusterName: string): void {
+  const at = `${groupAt}.dedicatedRole`;
+  if (!group.dedicatedRole || !r.ok(at)) return;
+  if (groupAt === "nodeGroups[0]") {
+    // The first group is the default group: unmapped namespaces and cluster-vars' NODE_ROLE_*
+    // carry its role, which is the shared one.
+    r.report(at, "must be false for the first node group, the default group that runs on the shared node role (got true)");
+    return;
+  }
+  if (!r.ok(`${groupAt}.name`, "cluster.name")) return;
+  const roleName = dedicatedRoleName(clusterName, group.name);
+  if (roleName.length > 64) {
+    r.report(
+      at,
+      `needs a role name of at most 64 characters (${roleName} is ${roleName.length}): ` +
+        "shorten cluster.name or the group's name",
+    );
+  }
 }
 
 function readNodeGroup(r: Reader, at: string, value: unknown, defaults: NodeGroupDefaults): NodeGroupSettings {
@@ -283,6 +310,7 @@ function readNodeGroup(r: Reader, at: string, value: unknown, defaults: NodeGrou
     "diskSize",
     "labels",
     "taints",
+    "dedicatedRole",
   ]);
   // Unset sizes follow the ones that are set, so `minSize: 4` alone does not clash with a default.
   const minSize = fields.int("minSize", defaults.minSize, { min: 0 });
@@ -301,6 +329,7 @@ function readNodeGroup(r: Reader, at: string, value: unknown, defaults: NodeGrou
     diskSize: fields.int("diskSize", defaults.diskSize, { min: 20 }),
     labels: fields.record("labels", { key: LABEL_KEY, value: LABEL_VALUE }),
     taints: fields.list("taints", [], (itemAt, item) => readTaint(r, itemAt, item)),
+    dedicatedRole: fields.bool("dedicatedRole", defaults.dedicatedRole),
   };
   if (r.ok(fields.key("instanceTypes")) && group.instanceTypes.length === 0) {
     r.report(fields.key("instanceTypes"), "must list at least one instance type such as m7i.large (got [])");
@@ -524,7 +553,7 @@ export function parseSettings(
   const tags = r.record("tags", top.tags, { key: TAG_KEY, value: TAG_VALUE });
   const network = readNetwork(r, top.network, defaults.network);
   const cluster = readCluster(r, top.cluster, defaults.cluster, defaultClusterName(project, stack));
-  const nodeGroups = readNodeGroups(r, top.nodeGroups, defaults.nodeGroup);
+  const nodeGroups = readNodeGroups(r, top.nodeGroups, defaults.nodeGroup, cluster.name);
   const gitops = readGitops(r, top.gitops, defaults.gitops);
   const flux = readFlux(r, top.flux, defaults.flux, gitops.clusterPath);
   const injection = readInjection(

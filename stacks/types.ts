@@ -30,6 +30,13 @@ export interface NodeGroupSettings {
   diskSize: number;
   labels: Record<string, string>;
   taints: NodeTaint[];
+  /**
+   * The group gets its own node IAM role, `<cluster>-<group>-nodes`, for workloads that need
+   * other AWS permissions than the rest (attach those to that role). Namespaces mapped to the
+   * group in `injection.namespaceNodeGroups` carry its role. Default false: the shared node role.
+   * Not allowed on the first group, the default group whose (shared) role unmapped namespaces get.
+   */
+  dedicatedRole: boolean;
 }
 
 export interface ExistingNetwork {
@@ -117,7 +124,7 @@ export interface InjectionSettings {
   valueForm: "auto" | "arn" | "name";
   /** Overlay directory inside the repository, e.g. "infrastructure/kustomized/overlays/development". */
   overlayDir: string;
-  /** Namespace -> node group name; unmapped namespaces get the first node group's role. */
+  /** Namespace -> node group name; unmapped namespaces get the first node group's role (the shared one). */
   namespaceNodeGroups: Record<string, string>;
   /** For `commit` mode: where to commit. */
   commit?: { owner: string; repository: string; branch: string };

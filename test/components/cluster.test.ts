@@ -11,7 +11,7 @@ const KMS_KEY = "aws:kms/key:Key";
 const NODE_ROLE_ARN = "arn:aws:iam::123456789012:role/nodes";
 const PRIVATE_SUBNETS = ["subnet-0ccc3333dddd44445", "subnet-0eee5555ffff66667"];
 
-function clusterFor(settings: Settings): Promise<ProgramRun> {
+function clusterFor(settings: Settings, nodeRoleArns?: Record<string, string>): Promise<ProgramRun> {
   return underMocks(() => {
     const cluster = new Cluster("cluster", {
       clusterName: settings.cluster.name,
@@ -20,6 +20,7 @@ function clusterFor(settings: Settings): Promise<ProgramRun> {
       publicSubnetIds: ["subnet-0aaa1111bbbb22223", "subnet-0aaa1111bbbb22224"],
       privateSubnetIds: PRIVATE_SUBNETS,
       nodeRoleArn: NODE_ROLE_ARN,
+      nodeRoleArns,
       nodeGroups: settings.nodeGroups,
       tags: settings.tags,
     });
@@ -111,6 +112,14 @@ describe("Cluster", () => {
         assert.strictEqual(group.inputs.enableIMDSv2, true);
       }
     }
+  });
+
+  it("runs a node group with a role of its own as that role, and the others as the shared node role", async () => {
+    const batchRoleArn = "arn:aws:iam::123456789012:role/gitops-development-batch-nodes";
+    const run = await clusterFor(developmentSettings(), { batch: batchRoleArn });
+    const roleOf = (group: string) => only(run, NODE_GROUP, `cluster-${group}`).inputs.nodeRoleArn;
+    assert.strictEqual(roleOf("batch"), batchRoleArn);
+    assert.strictEqual(roleOf("general"), NODE_ROLE_ARN);
   });
 
   it("keeps the kubeconfig secret", () => {

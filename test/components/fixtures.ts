@@ -34,6 +34,7 @@ export function developmentSettings(): Settings {
         diskSize: 30,
         labels: { workload: "general" },
         taints: [],
+        dedicatedRole: false,
       },
       {
         name: "batch",
@@ -45,6 +46,7 @@ export function developmentSettings(): Settings {
         diskSize: 80,
         labels: { workload: "batch" },
         taints: [{ key: "dedicated", value: "batch", effect: "NO_SCHEDULE" }],
+        dedicatedRole: false,
       },
     ],
     flux: {

@@ -94,6 +94,53 @@ describe("drift: the repository side, on the example repository", () => {
     assert.strictEqual(code, 1);
   });
 
+  describe("a namespace mapped to a node group with its own role", () => {
+    const GPU_ROLE_ARN = "arn:aws:iam::123456789012:role/acme-development-gpu-nodes";
+    /** The development stack with a gpu group on its own role, podinfo running on it. */
+    const podinfoOnGpu = (text: string) =>
+      text
+        .replace("        workload: general\n", "        workload: general\n    - name: gpu\n      dedicatedRole: true\n")
+        .replace("    mode: substitute", "    mode: substitute\n    namespaceNodeGroups:\n      podinfo: gpu");
+    const withOutputs = (outputs: Record<string, unknown>) => {
+      const standIn = standInPath();
+      return { pulumi: path.join(standIn.dir, "pulumi"), env: { PATH: standIn.PATH, PULUMI_STACK_OUTPUTS: JSON.stringify(outputs) } };
+    };
+    const nodeGroupRoles = { general: ROLE_ARN, gpu: GPU_ROLE_ARN };
+
+    it("wants the group's role from the nodeGroupRoles output, where cluster-vars would give the default one", async () => {
+      const dir = project({ settings: podinfoOnGpu });
+      const check = await checkRepository({ projectDir: dir, stack: "development", ...withOutputs({ nodeGroupRoles }) });
+      assert.deepStrictEqual(check.overlays, {
+        checked: true,
+        differences: [{ file: OVERLAY, line: 10, namespace: "podinfo", have: "${NODE_ROLE_ARN}", want: GPU_ROLE_ARN }],
+      });
+    });
+
+    it("finds it in sync when it carries the group's role as a literal value", async () => {
+      const dir = project({ settings: podinfoOnGpu, repo: (repo) => replaceIn(path.join(repo, OVERLAY), "${NODE_ROLE_ARN}", GPU_ROLE_ARN) });
+      const check = await checkRepository({ projectDir: dir, stack: "development", ...withOutputs({ nodeGroupRoles }) });
+      assert.deepStrictEqual(check.overlays, { checked: true, differences: [] });
+    });
+
+    it("leaves it unchecked, and says why, when the stack has no nodeGroupRoles output or there is no pulumi", async () => {
+      const dir = project({ settings: podinfoOnGpu });
+      const older = await checkRepository({ projectDir: dir, stack: "development", ...withOutputs({ nodeRoleArn: ROLE_ARN }) });
+      assert.deepStrictEqual(older.overlays.differences, []);
+      assert.match(older.overlays.note!, /^namespaces mapped to node groups with their own role not checked: podinfo \(stack development has no nodeGroupRoles output/);
+      const withoutCli = await checkRepository({ projectDir: dir, stack: "development", env: {} });
+      assert.match(withoutCli.overlays.note!, /not checked: podinfo \(the Pulumi CLI is not on PATH/);
+    });
+
+    it("commit mode: compares the group's namespaces with its role and the rest with nodeRoleArn", async () => {
+      const dir = project({
+        settings: (text) => podinfoOnGpu(text).replace("mode: substitute", "mode: commit\n    commit:\n      owner: acme\n      repository: gitops\n      branch: main"),
+        repo: (repo) => replaceIn(path.join(repo, OVERLAY), "${NODE_ROLE_ARN}", ROLE_ARN),
+      });
+      const check = await checkRepository({ projectDir: dir, stack: "development", ...withOutputs({ nodeRoleArn: ROLE_ARN, nodeGroupRoles }) });
+      assert.deepStrictEqual(check.overlays.differences, [{ file: OVERLAY, line: 10, namespace: "podinfo", have: ROLE_ARN, want: GPU_ROLE_ARN }]);
+    });
+  });
+
   it("commit mode without pulumi: the overlays cannot be compared, and the report says why", async () => {
     const dir = project({ settings: (text) => text.replace("mode: substitute", "mode: commit\n    commit:\n      owner: acme\n      repository: gitops\n      branch: main") });
     const check = await checkRepository({ projectDir: dir, stack: "development", env: {} });

@@ -7,6 +7,7 @@ import {
   OverlayOptions,
   applyOverlayPlan,
   checkOverlays,
+  planDifferences,
   planOverlayRewrite,
   renderUnifiedDiff,
   roleRefFromArn,
@@ -101,6 +102,21 @@ describe("overlay rewrite", () => {
       plan.files.flatMap((f) => f.edits.map((e) => e.namespace)),
       ["legacy"],
     );
+  });
+
+  it("replaces a placeholder in a namespace mapped to another role (cluster-vars would give it the default one)", () => {
+    const repo = copyFixture("placeholders/input");
+    const edits = (options: OverlayOptions) => planDifferences(planOverlayRewrite(repo, DEV_OVERLAY, options));
+    const file = `${DEV_OVERLAY}/namespaces.yaml`;
+    const gpuApps = { file, line: 7, namespace: "apps", have: "${NODE_ROLE_ARN}", want: GPU_ROLE.arn };
+    const gpuWeb = { file, line: 14, namespace: "web", have: "${NODE_ROLE_NAME}", want: GPU_ROLE.name };
+    const namespaceRoles = { apps: GPU_ROLE, web: GPU_ROLE, legacy: GPU_ROLE };
+    const legacy = { file, line: 21, namespace: "legacy", have: "arn:aws:iam::123456789012:role/legacy-node-role", want: GPU_ROLE.arn };
+    assert.deepStrictEqual(edits({ role: DEV_ROLE, namespaceRoles }), [gpuApps, gpuWeb, legacy]);
+    assert.deepStrictEqual(edits({ mode: "placeholder", namespaceRoles }), [gpuApps, gpuWeb, legacy]);
+    // Mapped to the default role itself: as if unmapped, so placeholders stay and literals become them.
+    const toDefault = { apps: DEV_ROLE, web: DEV_ROLE, legacy: DEV_ROLE };
+    assert.deepStrictEqual(edits({ mode: "placeholder", role: DEV_ROLE, namespaceRoles: toDefault }), [{ ...legacy, want: "${NODE_ROLE_ARN}" }]);
   });
 
   it("a key with a custom name is found and the default one is then ignored", () => {

@@ -7,9 +7,12 @@ import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { NODE_MANAGED_POLICIES } from "../../components/node-role";
 import { PROJECT_DIR, ProgramRun, runProgram } from "../../offline/program";
+import { ofType, only } from "../components/helpers";
 
 const ROLE_ARN = "arn:aws:iam::123456789012:role/acme-development-nodes";
+const GPU_ROLE_ARN = "arn:aws:iam::123456789012:role/acme-development-gpu-nodes";
 const STALE_ARN = "arn:aws:iam::123456789012:role/eksctl-dev-eks-core-nodegroup-ng-NodeInstanceRole-1IXH5OLFJVNQO";
 const OVERLAYS = "infrastructure/kustomized/overlays/development";
 
@@ -120,6 +123,77 @@ describe("the stack program and the GitOps repository", function () {
         injection.commits.map((c) => c.file).sort(),
         repositoryFiles(literal).map((f) => f.inputs.file as string).sort(),
       );
+    });
+  });
+
+  describe("several node roles", () => {
+    /** A general group on the shared role and a gpu group on its own; billing runs on gpu, search is mapped to general. */
+    function severalRoles(injection: Record<string, unknown>, repoDir: string): Record<string, unknown> {
+      return {
+        gitops: { repoDir, clusterPath: "clusters/development" },
+        nodeGroups: [{ name: "general" }, { name: "gpu", dedicatedRole: true }],
+        injection: { ...injection, namespaceNodeGroups: { billing: "gpu", search: "general" } },
+      };
+    }
+    const commitToAcme = { mode: "commit", commit: { owner: "acme", repository: "gitops", branch: "main" } };
+
+    let run: ProgramRun;
+    before(async () => {
+      run = await runProgram("development", { config: severalRoles(commitToAcme, exampleRepoWith(literalOverlays)) });
+    });
+
+    it("creates the gpu group's own node role, named for the cluster and group, with the four managed policies", () => {
+      const component = only(run, "gitops-cluster:index:NodeRole", "node-role-gpu");
+      const children = run.resources.filter((r) => r.parent === component.urn);
+      assert.equal(children.find((r) => r.type === "aws:iam/role:Role")?.inputs.name, "acme-development-gpu-nodes");
+      assert.deepEqual(
+        children.filter((r) => r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map((a) => a.inputs.policyArn).sort(),
+        NODE_MANAGED_POLICIES.map((policy) => `arn:aws:iam::aws:policy/${policy}`).sort(),
+      );
+      assert.equal(ofType(run, "gitops-cluster:index:NodeRole").length, 2, "the shared role and the gpu role");
+    });
+
+    it("runs the gpu group as its own role and the general group as the shared one, and outputs both", () => {
+      const roleOf = (group: string) => only(run, "eks:index:ManagedNodeGroup", `cluster-${group}`).inputs.nodeRoleArn;
+      assert.equal(roleOf("gpu"), GPU_ROLE_ARN);
+      assert.equal(roleOf("general"), ROLE_ARN);
+      assert.deepEqual(run.outputs.nodeGroupRoles, { general: ROLE_ARN, gpu: GPU_ROLE_ARN });
+      assert.equal(run.outputs.nodeRoleArn, ROLE_ARN);
+    });
+
+    it("commits the gpu role to the namespace mapped to gpu, and the default role to the others", () => {
+      const content = (file: string) => repositoryFiles(run).find((f) => f.inputs.file === `${OVERLAYS}/${file}`)?.inputs.content;
+      assert.equal(content("namespace-billing.yaml"), namespace("billing", GPU_ROLE_ARN));
+      assert.match(content("namespace-podinfo.yaml") as string, new RegExp(`iam_role: ${ROLE_ARN}\n`), "unmapped: the default role");
+      assert.equal(content("namespace-search.yaml"), undefined, "mapped to the shared role, which it already carries");
+    });
+
+    describe("in substitute mode", () => {
+      let warnings: string[];
+      async function substituteRun(edit: (overlayDir: string) => void): Promise<ProgramRun> {
+        const original = console.warn;
+        warnings = [];
+        console.warn = (...args: unknown[]) => void warnings.push(args.join(" "));
+        try {
+          return await runProgram("development", { config: severalRoles({ mode: "substitute" }, exampleRepoWith(edit)) });
+        } finally {
+          console.warn = original;
+        }
+      }
+
+      it("warns, naming file:line, when a namespace mapped to the gpu group would get the default role from cluster-vars", async () => {
+        const run = await substituteRun((dir) => fs.writeFileSync(path.join(dir, "namespace-billing.yaml"), namespace("billing", "${NODE_ROLE_ARN}")));
+        assert.deepEqual(repositoryFiles(run), []);
+        const about = warnings.filter((w) => w.includes("its own role"));
+        assert.equal(about.length, 1, warnings.join("\n"));
+        assert.ok(about[0].includes(`${OVERLAYS}/namespace-billing.yaml:7: namespace billing `), about[0]);
+        assert.ok(about[0].includes(`must be ${GPU_ROLE_ARN} (got \${NODE_ROLE_ARN})`), about[0]);
+      });
+
+      it("stays quiet when that namespace already carries the gpu role as a literal value", async () => {
+        await substituteRun((dir) => fs.writeFileSync(path.join(dir, "namespace-billing.yaml"), namespace("billing", GPU_ROLE_ARN)));
+        assert.deepEqual(warnings.filter((w) => w.includes("its own role")), []);
+      });
     });
   });
 

@@ -6,8 +6,8 @@ import { at, kubernetesObject, ofType, only } from "../components/helpers";
 
 const STACKS = ["development", "production"] as const;
 const OUTPUTS = [
-  "clusterName", "kubeconfig", "nodeRoleArn", "nodeRoleName", "oidcProviderArn", "fluxRepoUrl", "fluxBranch", "fluxPath",
-  "orderingReport", "overlayInjection",
+  "clusterName", "kubeconfig", "nodeRoleArn", "nodeRoleName", "nodeGroupRoles", "oidcProviderArn", "fluxRepoUrl", "fluxBranch",
+  "fluxPath", "orderingReport", "overlayInjection",
 ];
 
 describe("the stack program", () => {
@@ -27,6 +27,12 @@ describe("the stack program", () => {
         assert.strictEqual(run().outputs.kubeconfig, "[secret]");
         assert.strictEqual(run().outputs.clusterName, file().cluster.name);
         assert.strictEqual(run().outputs.nodeRoleArn, `arn:aws:iam::123456789012:role/${run().outputs.nodeRoleName}`);
+      });
+
+      it("outputs the role of every node group, all the shared node role when none has its own", () => {
+        const groups = ofType(run(), "eks:index:ManagedNodeGroup").map((g) => g.name.replace(/^cluster-/, ""));
+        assert.ok(groups.length > 0);
+        assert.deepStrictEqual(run().outputs.nodeGroupRoles, Object.fromEntries(groups.map((g) => [g, run().outputs.nodeRoleArn])));
       });
 
       it("proves the example repository's install order before creating anything, and reports it", () => {

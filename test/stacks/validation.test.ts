@@ -351,6 +351,27 @@ describe("stack settings validation", () => {
       const labelled = changed(dev(), (c) => (c.nodeGroups[0].labels = { tier: 1 }));
       assert.deepEqual(parseSettings(labelled, "development").nodeGroups[0].labels, { tier: "1" });
     });
+
+    it("gives a group its own node role only when asked, never the default group, and only with a name IAM allows", () => {
+      const groups = (config: Record<string, unknown>, ...extra: Record<string, unknown>[]) =>
+        changed(config, (c) => (c.nodeGroups = [{ name: "general" }, ...extra]));
+      const settings = parseSettings(groups(dev(), { name: "gpu", dedicatedRole: "true" }, { name: "batch" }), "development");
+      assert.deepEqual(settings.nodeGroups.map((g) => g.dedicatedRole), [false, true, false]);
+      assert.deepEqual(problemsOf(groups(dev(), { name: "gpu", dedicatedRole: "yes" })), [
+        'gitops-cluster:nodeGroups[1].dedicatedRole must be true or false (got "yes")',
+      ]);
+      assert.deepEqual(problemsOf(changed(dev(), (c) => (c.nodeGroups[0].dedicatedRole = true))), [
+        "gitops-cluster:nodeGroups[0].dedicatedRole must be false for the first node group, the default group that runs on the shared node role (got true)",
+      ]);
+      // 58 + "-gpu-nodes" = 68 characters: the cluster name alone fits EKS's 100.
+      const longName = changed(groups(dev(), { name: "gpu", dedicatedRole: true }), (c) => (c.cluster = { name: "a".repeat(58) }));
+      assert.deepEqual(problemsOf(longName), [
+        `gitops-cluster:nodeGroups[1].dedicatedRole needs a role name of at most 64 characters (${"a".repeat(58)}-gpu-nodes is 68): ` +
+          "shorten cluster.name or the group's name",
+      ]);
+      const fits = changed(groups(dev(), { name: "gpu", dedicatedRole: true }), (c) => (c.cluster = { name: "a".repeat(54) }));
+      assert.equal(parseSettings(fits, "development").nodeGroups[1].dedicatedRole, true);
+    });
   });
 
   describe("flux", () => {
