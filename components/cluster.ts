@@ -150,6 +150,9 @@ export class Cluster extends pulumi.ComponentResource {
       endpointPrivateAccess: a.endpointPrivateAccess,
       publicAccessCidrs: a.endpointPublicAccess ? a.publicAccessCidrs : undefined,
       encryptionConfigKeyArn: secretsKey?.arn,
+      // EKS's own deletion protection as well as Pulumi's protect: it also stops a console click or
+      // another tool. https://docs.aws.amazon.com/eks/latest/userguide/deletion-protection.html
+      deletionProtection: a.protect,
       tags: a.tags,
     }, { ...child, protect: a.protect });
 

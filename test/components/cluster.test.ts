@@ -85,6 +85,9 @@ describe("Cluster", () => {
     assert.strictEqual(only(development, EKS).protect, false);
     assert.strictEqual(only(production, EKS).protect, true);
     assert.strictEqual(only(production, KMS_KEY).protect, true);
+    // And EKS's own deletion protection, which no Pulumi option can skip.
+    assert.strictEqual(only(production, EKS).inputs.deletionProtection, true);
+    assert.strictEqual(only(development, EKS).inputs.deletionProtection, false);
   });
 
   it("creates one managed node group per setting, with its scaling, capacity, labels and taints", () => {
