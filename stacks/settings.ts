@@ -80,6 +80,7 @@ export const CONFIG_KEYS = {
   flux: "object",
   gitops: "object",
   injection: "object",
+  decommission: "boolean",
 } as const;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
@@ -515,9 +516,12 @@ function readCommitTarget(injection: Section, flux: FluxSettings): InjectionSett
 }
 
 /** Rules a team holds production to, whatever the stack file says. */
-function checkProductionRules(r: Reader, cluster: ClusterSettings): void {
-  for (const key of ["secretsEncryption", "protect"] as const) {
-    if (r.ok(`cluster.${key}`) && !cluster[key]) r.report(`cluster.${key}`, "must be true in production (got false)");
+function checkProductionRules(r: Reader, cluster: ClusterSettings, decommission: boolean): void {
+  if (r.ok("cluster.secretsEncryption") && !cluster.secretsEncryption) {
+    r.report("cluster.secretsEncryption", "must be true in production (got false)");
+  }
+  if (r.ok("cluster.protect") && !cluster.protect && !decommission) {
+    r.report("cluster.protect", "must be true in production (got false); to tear the stack down, set gitops-cluster:decommission to true");
   }
   const cidrsAt = "cluster.publicAccessCidrs";
   const { endpointPublicAccess, publicAccessCidrs } = cluster;
@@ -552,7 +556,9 @@ export function parseSettings(
   const region = readRegion(r, top, awsRegion);
   const tags = r.record("tags", top.tags, { key: TAG_KEY, value: TAG_VALUE });
   const network = readNetwork(r, top.network, defaults.network);
-  const cluster = readCluster(r, top.cluster, defaults.cluster, defaultClusterName(project, stack));
+  const decommission = r.bool("decommission", top.decommission, false);
+  const read = readCluster(r, top.cluster, defaults.cluster, defaultClusterName(project, stack));
+  const cluster = decommission ? { ...read, protect: false } : read;
   const nodeGroups = readNodeGroups(r, top.nodeGroups, defaults.nodeGroup, cluster.name);
   const gitops = readGitops(r, top.gitops, defaults.gitops);
   const flux = readFlux(r, top.flux, defaults.flux, gitops.clusterPath);
@@ -563,9 +569,9 @@ export function parseSettings(
     nodeGroups.map((group) => group.name),
     flux,
   );
-  if (environment === "production") checkProductionRules(r, cluster);
+  if (environment === "production") checkProductionRules(r, cluster, decommission);
   if (r.problems.length > 0) throw new SettingsError(r.problems);
-  return { project, stack, environment, region, tags, network, cluster, nodeGroups, flux, gitops, injection };
+  return { project, stack, environment, region, tags, network, cluster, nodeGroups, flux, gitops, injection, decommission };
 }
 
 /**

@@ -144,4 +144,9 @@ export interface Settings {
   flux: FluxSettings;
   gitops: GitopsSettings;
   injection: InjectionSettings;
+  /**
+   * The tear-down switch: lifts `protect` and EKS deletion protection so `pulumi destroy` can run.
+   * Production refuses `cluster.protect: false` otherwise, so tearing it down is a visible decision.
+   */
+  decommission: boolean;
 }

@@ -66,6 +66,7 @@ export function developmentSettings(): Settings {
       overlayDir: "infrastructure/kustomized/overlays/development",
       namespaceNodeGroups: {},
     },
+    decommission: false,
   };
 }
 

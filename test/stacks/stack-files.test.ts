@@ -166,6 +166,8 @@ describe("Pulumi.yaml config schema", () => {
       string: (value) => typeof value === "string",
       object: (value) => typeof value === "object" && value !== null && !Array.isArray(value),
       array: Array.isArray,
+      boolean: (value) => typeof value === "boolean",
+      integer: Number.isInteger,
     };
     for (const [key, declaration] of Object.entries(declared)) {
       assert.ok(["string", "integer", "boolean", "array", "object"].includes(declaration.type ?? ""), key);

@@ -260,10 +260,22 @@ describe("stack settings validation", () => {
       const config = changed(prod(), (c) => (c.cluster = { ...c.cluster, secretsEncryption: false, protect: "false" }));
       assert.deepEqual(problemsOf(config, "production"), [
         "gitops-cluster:cluster.secretsEncryption must be true in production (got false)",
-        "gitops-cluster:cluster.protect must be true in production (got false)",
+        "gitops-cluster:cluster.protect must be true in production (got false); to tear the stack down, set gitops-cluster:decommission to true",
       ]);
       const inDevelopment = changed(dev(), (c) => (c.cluster = { secretsEncryption: false, protect: false }));
       assert.equal(parseSettings(inDevelopment, "development").cluster.protect, false);
+    });
+
+    it("lifts protection only through the explicit decommission switch", () => {
+      const tearDown = changed(prod(), (c) => (c.decommission = "true"));
+      const settings = parseSettings(tearDown, "production");
+      assert.equal(settings.decommission, true);
+      assert.equal(settings.cluster.protect, false);
+      assert.equal(settings.cluster.secretsEncryption, true, "decommission lifts protection, nothing else");
+      assert.equal(parseSettings(prod(), "production").cluster.protect, true);
+      assert.deepEqual(problemsOf(changed(prod(), (c) => (c.decommission = "soon")), "production"), [
+        'gitops-cluster:decommission must be true or false (got "soon")',
+      ]);
     });
 
     it("refuses a public endpoint open to 0.0.0.0/0 in production, but not in development", () => {
