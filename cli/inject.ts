@@ -1,4 +1,5 @@
 import { execFile } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 import { findOnPath } from "../drift/pulumi-cli";
@@ -14,6 +15,7 @@ import {
   renderUnifiedDiff,
   roleRefFromArn,
 } from "../gitops/overlays";
+import { settingsFromStackFile } from "../stacks/settings";
 import { Command, CommandIO, EXIT, UsageError } from "./command";
 
 const usage = `usage: gitops-cluster inject --repo DIR --env NAME (--role-arn ARN | --stack NAME)
@@ -29,7 +31,9 @@ options:
   --env NAME          the environment; the overlays are infrastructure/kustomized/overlays/NAME
   --overlay-dir DIR   a different overlay directory, relative to --repo
   --role-arn ARN      the node role (arn:<partition>:iam::<account>:role/<name>)
-  --stack NAME        read the role from the stack output nodeRoleArn (needs the Pulumi CLI)
+  --stack NAME        read the role from the stack output nodeRoleArn (needs the Pulumi CLI);
+                      namespaces that Pulumi.NAME.yaml (in the working directory) maps to a
+                      node group get that group's role from the nodeGroupRoles output
   --key KEY           the key that holds the role (default iam_role)
   --value-form FORM   auto (default: keep each value's form), arn, or name; labels always
                       take the name, since a label value cannot hold an ARN
@@ -89,12 +93,13 @@ async function resolveArgs(argv: string[], io: CommandIO): Promise<InjectArgs> {
   if (values.key === "") throw new UsageError("--key must not be empty");
 
   let role: RoleRef | undefined;
+  let namespaceRoles: Record<string, RoleRef> = {};
   if (values["role-arn"] !== undefined) role = roleRefFromArn(values["role-arn"]);
-  else if (values.stack !== undefined) role = roleRefFromArn(await stackNodeRoleArn(values.stack, io));
+  else if (values.stack !== undefined) ({ role, namespaceRoles } = await stackRoles(values.stack, io));
 
   let options: OverlayOptions;
-  if (values.migrate) options = { key: values.key, valueForm, mode: "placeholder", role };
-  else if (role) options = { key: values.key, valueForm, mode: "literal", role };
+  if (values.migrate) options = { key: values.key, valueForm, mode: "placeholder", role, namespaceRoles };
+  else if (role) options = { key: values.key, valueForm, mode: "literal", role, namespaceRoles };
   else throw new UsageError(`pass --role-arn ARN or --stack NAME\n\n${usage}`);
   return {
     repo: values.repo,
@@ -108,8 +113,42 @@ function isValueForm(value: string): value is ValueForm {
   return value === "auto" || value === "arn" || value === "name";
 }
 
-/** The stack's `nodeRoleArn` output, as `pulumi stack output --json` prints it. */
-async function stackNodeRoleArn(stack: string, io: CommandIO): Promise<string> {
+/**
+ * The roles a deployed stack gave its nodes: `nodeRoleArn` for every namespace, and, for the
+ * namespaces its settings (Pulumi.<stack>.yaml in the working directory) map to a node group,
+ * that group's role from `nodeGroupRoles`: a dedicated-role group's namespaces must not get the
+ * default role.
+ */
+async function stackRoles(stack: string, io: CommandIO): Promise<{ role: RoleRef; namespaceRoles: Record<string, RoleRef> }> {
+  const outputs = await stackOutputs(stack, io);
+  const arn = outputs.nodeRoleArn;
+  if (typeof arn !== "string") {
+    throw new UsageError(`stack ${stack} has no nodeRoleArn output (has it been deployed?); pass --role-arn`);
+  }
+  const namespaceRoles: Record<string, RoleRef> = {};
+  if (!fs.existsSync(path.join(io.cwd, `Pulumi.${stack}.yaml`))) return { role: roleRefFromArn(arn), namespaceRoles };
+  let mapping: Record<string, string>;
+  try {
+    mapping = settingsFromStackFile(io.cwd, stack).injection.namespaceNodeGroups;
+  } catch (err) {
+    throw new UsageError(`stack ${stack}: its settings cannot be read:\n${(err as Error).message}`);
+  }
+  const groupRoles = (outputs.nodeGroupRoles ?? {}) as Record<string, unknown>;
+  for (const [namespace, group] of Object.entries(mapping)) {
+    const groupArn = groupRoles[group];
+    if (typeof groupArn !== "string") {
+      throw new UsageError(
+        `stack ${stack} has no role for node group ${group} in its nodeGroupRoles output, and Pulumi.${stack}.yaml maps ` +
+          `namespace ${namespace} to it (deploy the stack first, or pass --role-arn for the default role only)`,
+      );
+    }
+    namespaceRoles[namespace] = roleRefFromArn(groupArn);
+  }
+  return { role: roleRefFromArn(arn), namespaceRoles };
+}
+
+/** All outputs of a deployed stack, as `pulumi stack output --json` prints them. */
+async function stackOutputs(stack: string, io: CommandIO): Promise<Record<string, unknown>> {
   const pulumi = findOnPath("pulumi", io.env);
   if (!pulumi) throw new UsageError("the Pulumi CLI is not installed; pass --role-arn");
   const stdout = await new Promise<string>((resolve, reject) => {
@@ -123,11 +162,10 @@ async function stackNodeRoleArn(stack: string, io: CommandIO): Promise<string> {
   } catch {
     throw new UsageError(`pulumi stack output --json --stack ${stack} printed no JSON; pass --role-arn`);
   }
-  const arn = (outputs as Record<string, unknown> | null)?.nodeRoleArn;
-  if (typeof arn !== "string") {
-    throw new UsageError(`stack ${stack} has no nodeRoleArn output (has it been deployed?); pass --role-arn`);
+  if (typeof outputs !== "object" || outputs === null) {
+    throw new UsageError(`pulumi stack output --json --stack ${stack} printed no JSON object; pass --role-arn`);
   }
-  return arn;
+  return outputs as Record<string, unknown>;
 }
 
 function notes(plan: OverlayPlan, key: string, literal: boolean): string {

@@ -8,7 +8,7 @@ import * as path from "path";
 import { GitopsInputError } from "../gitops/errors";
 import { OverlayOptions, RoleRef, checkOverlays, roleRefFromArn } from "../gitops/overlays";
 import { verifyRepository } from "../gitops/verify";
-import { SettingsError, parseSettings, readStackConfig, readStackConfigFile } from "../stacks/settings";
+import { SettingsError, settingsFromStackFile } from "../stacks/settings";
 import { Settings } from "../stacks/types";
 import { verifyOptionsFor } from "../stacks/verify-options";
 import { stackOutput, stackOutputJson } from "./pulumi-cli";
@@ -25,11 +25,6 @@ export interface RepositoryRequest {
   env: NodeJS.ProcessEnv;
 }
 
-
-function readSettings(projectDir: string, stack: string): Settings {
-  const awsRegion = readStackConfig(projectDir, stack)["aws:region"];
-  return parseSettings(readStackConfigFile(projectDir, stack), stack, undefined, typeof awsRegion === "string" ? awsRegion : undefined);
-}
 
 const unchecked = (problem: string): RepositoryCheck => ({
   ordering: { errors: 0, warnings: 0, findings: [] },
@@ -85,7 +80,7 @@ async function dedicatedNamespaceRoles(
 export async function checkRepository(request: RepositoryRequest): Promise<RepositoryCheck> {
   let settings: Settings;
   try {
-    settings = readSettings(request.projectDir, request.stack);
+    settings = settingsFromStackFile(request.projectDir, request.stack);
   } catch (err) {
     if (err instanceof SettingsError) return unchecked(`the settings of stack ${request.stack} cannot be read: ${err.message}`);
     throw err;

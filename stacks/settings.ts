@@ -65,6 +65,7 @@ import type {
 
 export { NAMESPACE, SettingsError } from "./readers";
 export { asPulumiConfig, readStackConfig, readStackConfigFile } from "./stack-file";
+import { readStackConfig, readStackConfigFile } from "./stack-file";
 
 /**
  * The top-level keys of the namespace and how Pulumi holds them. `Pulumi.yaml` declares exactly
@@ -572,6 +573,15 @@ export function parseSettings(
   if (environment === "production") checkProductionRules(r, cluster, decommission);
   if (r.problems.length > 0) throw new SettingsError(r.problems);
   return { project, stack, environment, region, tags, network, cluster, nodeGroups, flux, gitops, injection, decommission };
+}
+
+/**
+ * Settings of a stack read from its `Pulumi.<stack>.yaml` in `projectDir`, for commands that run
+ * outside the program (drift, inject --stack). Throws SettingsError, or an error naming the file.
+ */
+export function settingsFromStackFile(projectDir: string, stack: string): Settings {
+  const awsRegion = readStackConfig(projectDir, stack)["aws:region"];
+  return parseSettings(readStackConfigFile(projectDir, stack), stack, NAMESPACE, typeof awsRegion === "string" ? awsRegion : undefined);
 }
 
 /**

@@ -128,6 +128,37 @@ describe("gitops-cluster inject", () => {
       assert.match(err, /pulumi stack output --stack staging failed: error: no stack named/);
     });
 
+    /** A project directory whose Pulumi.development.yaml maps namespace logging to a dedicated-role group. */
+    function projectMappingLogging(): string {
+      const project = makeTemp();
+      const stackFile = fs
+        .readFileSync(path.join(__dirname, "..", "..", "Pulumi.development.yaml"), "utf8")
+        .replace("        workload: general\n", "        workload: general\n    - name: batch\n      dedicatedRole: true\n")
+        .replace("    mode: substitute\n", "    mode: substitute\n    namespaceNodeGroups:\n      logging: batch\n");
+      assert.ok(stackFile.includes("dedicatedRole: true") && stackFile.includes("logging: batch"), "the stack file changed shape");
+      fs.writeFileSync(path.join(project, "Pulumi.development.yaml"), stackFile);
+      return project;
+    }
+
+    it("gives namespaces the stack maps to a dedicated-role node group that group's role", async () => {
+      const repo = copyFixture("annotations/input");
+      const project = projectMappingLogging();
+      const batchArn = "arn:aws:iam::123456789012:role/acme-development-batch-nodes";
+      const bin = fakePulumiDir(JSON.stringify({ nodeRoleArn: DEV_ROLE.arn, nodeGroupRoles: { general: DEV_ROLE.arn, batch: batchArn } }));
+      const { code, out, err } = await inject(project, ["--repo", repo, "--env", "development", "--stack", "development", "--write"], { PATH: bin });
+      assert.strictEqual(code, 0, err);
+      assert.ok(out.includes(`logging: ${OLD_ROLE_NAME} -> acme-development-batch-nodes\n`), out);
+      assert.ok(!out.includes("logging: " + OLD_ROLE_NAME + " -> development-node-role"));
+    });
+
+    it("exits 2 when a mapped node group has no role in the stack's outputs", async () => {
+      const repo = copyFixture("annotations/input");
+      const bin = fakePulumiDir(JSON.stringify({ nodeRoleArn: DEV_ROLE.arn, nodeGroupRoles: { general: DEV_ROLE.arn } }));
+      const { code, err } = await inject(projectMappingLogging(), ["--repo", repo, "--env", "development", "--stack", "development"], { PATH: bin });
+      assert.strictEqual(code, 2);
+      assert.match(err, /no role for node group batch in its nodeGroupRoles output, and Pulumi\.development\.yaml maps namespace logging to it/);
+    });
+
     it("exits 2 when the stack has no nodeRoleArn output", async () => {
       const repo = copyFixture("annotations/input");
       const bin = fakePulumiDir(JSON.stringify({ clusterName: "dev" }));
