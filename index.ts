@@ -11,7 +11,7 @@ import { Network } from "./components/network";
 import { NodeRole } from "./components/node-role";
 import { OrderingCheck } from "./components/ordering-check";
 import { OverlayInjection } from "./components/overlay-injection";
-import { dedicatedRoleName } from "./stacks/defaults";
+import { dedicatedRoleName, sharedRoleName } from "./stacks/defaults";
 import { loadSettings } from "./stacks/settings";
 import { verifyOptionsFor } from "./stacks/verify-options";
 
@@ -41,13 +41,8 @@ const network = new Network("network", {
   protect: settings.cluster.protect,
 });
 
-// A fixed role name (IAM allows 64 characters) makes the role's ARN known at preview, so the
-// injection's commits show in the plan.
-const fixedRoleName = `${settings.cluster.name}-nodes`;
-const nodeRole = new NodeRole("node-role", {
-  tags: settings.tags,
-  roleName: fixedRoleName.length <= 64 ? fixedRoleName : undefined,
-});
+// A fixed role name makes the role's ARN known at preview, so the injection's commits show in the plan.
+const nodeRole = new NodeRole("node-role", { tags: settings.tags, roleName: sharedRoleName(settings.cluster.name) });
 
 // Node groups with `dedicatedRole` run as a role of their own, for workloads that need other AWS
 // permissions; the rest share nodeRole. Settings checked these fixed names fit IAM's 64 characters.

@@ -133,6 +133,11 @@ export function defaultClusterName(project: string, stack: string): string {
   return `${project}-${stack}`.replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 100);
 }
 
+/** The IAM role name of the shared node role (settings check it fits IAM's 64 characters). */
+export function sharedRoleName(clusterName: string): string {
+  return `${clusterName}-nodes`;
+}
+
 /** The IAM role name of a node group with `dedicatedRole` (settings check it fits IAM's 64 characters). */
 export function dedicatedRoleName(clusterName: string, groupName: string): string {
   return `${clusterName}-${groupName}-nodes`;

@@ -13,6 +13,7 @@ import {
   CONTROL_PLANE_LOG_TYPES,
   ENVIRONMENTS,
   dedicatedRoleName,
+  sharedRoleName,
   defaultClusterName,
   defaultsFor,
   fluxPathFor,
@@ -198,6 +199,14 @@ function readCluster(
   reportDuplicates(r, fields.key("logTypes"), cluster.logTypes);
   reportDuplicates(r, fields.key("adminPrincipalArns"), cluster.adminPrincipalArns);
   checkEndpoints(r, cluster);
+  // The node role's name is fixed so its ARN is known at preview (see checkDedicatedRoleName).
+  const roleName = sharedRoleName(cluster.name);
+  if (r.ok(fields.key("name")) && roleName.length > 64) {
+    r.report(
+      fields.key("name"),
+      `must be at most 58 characters, so the node role ${roleName} fits IAM's 64 (got ${cluster.name.length})`,
+    );
+  }
   return cluster;
 }
 

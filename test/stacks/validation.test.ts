@@ -266,6 +266,14 @@ describe("stack settings validation", () => {
       assert.equal(parseSettings(inDevelopment, "development").cluster.protect, false);
     });
 
+    it("keeps the cluster name short enough for the fixed node role name", () => {
+      const name = "a".repeat(59);
+      assert.deepEqual(problemsOf(changed(dev(), (c) => (c.cluster = { name })), "development"), [
+        `gitops-cluster:cluster.name must be at most 58 characters, so the node role ${name}-nodes fits IAM's 64 (got 59)`,
+      ]);
+      assert.equal(parseSettings(changed(dev(), (c) => (c.cluster = { name: "a".repeat(58) })), "development").cluster.name.length, 58);
+    });
+
     it("lifts protection only through the explicit decommission switch", () => {
       const tearDown = changed(prod(), (c) => (c.decommission = "true"));
       const settings = parseSettings(tearDown, "production");
