@@ -3,6 +3,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parseAllDocuments } from "yaml";
+import { hasKubectl } from "../kubectl";
 
 const EXAMPLE = path.resolve(__dirname, "../../examples/gitops");
 
@@ -11,15 +12,6 @@ function filesUnder(dir: string): string[] {
     const full = path.join(dir, e.name);
     return e.isDirectory() ? filesUnder(full) : [full];
   });
-}
-
-function hasKubectl(): boolean {
-  try {
-    execFileSync("kubectl", ["version", "--client"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe("the example GitOps repository", () => {

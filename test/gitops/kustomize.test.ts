@@ -7,6 +7,7 @@ import { K8sObject } from "../../gitops/model";
 import { Repo } from "../../gitops/repo";
 import { parseManifests } from "../../gitops/yaml";
 import { FIXTURES, writeRepo } from "./helpers";
+import { hasKubectl } from "../kubectl";
 
 const cm = (name: string, ns?: string) =>
   `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n${ns === undefined ? "" : `  namespace: ${ns}\n`}`;
@@ -132,16 +133,6 @@ function kustomizationDirs(): { root: string; dir: string }[] {
 }
 
 const identity = (o: K8sObject) => `${o.apiVersion} ${o.kind} ${o.namespace ?? ""} ${o.name}`;
-
-/** kubectl with its built-in kustomize; CI requires it (.ci/run), a laptop without it skips the comparison. */
-function hasKubectl(): boolean {
-  try {
-    execFileSync("kubectl", ["version", "--client"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe("resolvePath agrees with `kubectl kustomize` on every fixture directory with a kustomization file", function () {
   before(function () {
