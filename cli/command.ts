@@ -1,3 +1,5 @@
+import { ParseArgsConfig, parseArgs } from "util";
+
 /**
  * The contract every `gitops-cluster` subcommand implements. Subcommands live one per file
  * (`cli/plan.ts`, `cli/verify.ts`, `cli/inject.ts`, `cli/drift.ts`) and are loaded lazily by
@@ -39,4 +41,16 @@ export function processIO(): CommandIO {
     cwd: process.cwd(),
     env: process.env,
   };
+}
+
+/**
+ * A subcommand's flags: `util.parseArgs`, strict, no positionals. A bad flag is a UsageError whose
+ * message is parseArgs' own first line (it names the flag, e.g. "Unknown option '--stak'") and the usage.
+ */
+export function parseFlags<T extends NonNullable<ParseArgsConfig["options"]>>(argv: string[], options: T, usage: string) {
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message.split("\n")[0]}\n\n${usage}`);
+  }
 }

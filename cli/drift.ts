@@ -1,9 +1,8 @@
-import { parseArgs } from "util";
 import { CloudCheck, cliMissing, cloudCheckFromPreview } from "../drift/cloud";
 import { findOnPath, previewArgs, runPreview } from "../drift/pulumi-cli";
 import { RepositoryRequest, checkRepository as checkStackRepository } from "../drift/repository";
 import { DriftReport, EXIT_CODE, RepositoryCheck, decideVerdict, renderDriftJson, renderDriftText } from "../drift/report";
-import { Command, CommandIO, UsageError } from "./command";
+import { Command, CommandIO, UsageError, parseFlags } from "./command";
 
 const usage = `usage: gitops-cluster drift --stack NAME [--format text|json] [--repo DIR]
 
@@ -35,21 +34,11 @@ interface DriftOptions {
 }
 
 function parse(argv: string[]): DriftOptions {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        stack: { type: "string", short: "s" },
-        format: { type: "string", default: "text" },
-        repo: { type: "string" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message}\n\n${usage}`);
-  }
+  const values = parseFlags(argv, {
+    stack: { type: "string", short: "s" },
+    format: { type: "string", default: "text" },
+    repo: { type: "string" },
+  }, usage);
   if (!values.stack) throw new UsageError(`--stack is required\n\n${usage}`);
   if (values.format !== "text" && values.format !== "json") {
     throw new UsageError(`--format must be text or json (got "${values.format}")`);

@@ -1,7 +1,6 @@
 import { execFile } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { parseArgs } from "util";
 import { findOnPath } from "../drift/pulumi-cli";
 import { GitopsInputError } from "../gitops/errors";
 import {
@@ -16,7 +15,7 @@ import {
   roleRefFromArn,
 } from "../gitops/overlays";
 import { settingsFromStackFile } from "../stacks/settings";
-import { Command, CommandIO, EXIT, UsageError } from "./command";
+import { Command, CommandIO, EXIT, UsageError, parseFlags } from "./command";
 
 const usage = `usage: gitops-cluster inject --repo DIR --env NAME (--role-arn ARN | --stack NAME)
                              [--key iam_role] [--overlay-dir DIR] [--value-form auto|arn|name]
@@ -72,16 +71,9 @@ const flags = {
   migrate: { type: "boolean" },
 } as const;
 
-function parseFlags(argv: string[]) {
-  try {
-    return parseArgs({ args: argv, options: flags, strict: true, allowPositionals: false }).values;
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message}\n\n${usage}`);
-  }
-}
 
 async function resolveArgs(argv: string[], io: CommandIO): Promise<InjectArgs> {
-  const values = parseFlags(argv);
+  const values = parseFlags(argv, flags, usage);
   if (!values.repo) throw new UsageError(`--repo is required\n\n${usage}`);
   if (!values.env) throw new UsageError(`--env is required\n\n${usage}`);
   if (values.write && values.check) throw new UsageError("--write and --check cannot be combined: --check changes nothing");

@@ -4,10 +4,9 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { parseArgs } from "util";
 import { VerifyResult } from "../gitops/model";
 import { renderText } from "../gitops/report/text";
-import { Command, CommandIO, EXIT, UsageError } from "./command";
+import { Command, CommandIO, EXIT, UsageError, parseFlags } from "./command";
 
 const FORMATS = ["text", "json"] as const;
 type Format = (typeof FORMATS)[number];
@@ -102,18 +101,7 @@ function stacksIn(projectDir: string): string[] {
 }
 
 function parse(argv: string[], projectDir: string): { stack: string; format: Format } {
-  let values: { stack?: string; format?: string };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { stack: { type: "string" }, format: { type: "string" } },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    // parseArgs names the offending option in its message, e.g. "Unknown option '--stak'".
-    throw new UsageError(`${(err as Error).message.split("\n")[0]}\n\n${usage}`);
-  }
+  const values = parseFlags(argv, { stack: { type: "string" }, format: { type: "string" } }, usage);
   const stacks = stacksIn(projectDir);
   const stack = values.stack ?? "development";
   if (!stacks.includes(stack)) {

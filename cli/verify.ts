@@ -1,11 +1,10 @@
 import * as fs from "fs";
 import * as path from "path";
-import { parseArgs } from "util";
 import { GitopsInputError } from "../gitops/errors";
 import { ChartProvider, VerifyOptions } from "../gitops/model";
 import { isReportFormat, renderReport, REPORT_FORMATS } from "../gitops/report";
 import { parseProvidersFile, verifyRepository } from "../gitops/verify";
-import { Command, CommandIO, EXIT, UsageError } from "./command";
+import { Command, CommandIO, EXIT, UsageError, parseFlags } from "./command";
 
 const usage = `usage: gitops-cluster verify --cluster clusters/NAME [--repo DIR] [--format FORMAT]
                              [--providers FILE] [--preinstalled GROUP,...]
@@ -41,24 +40,13 @@ interface VerifyArgs {
 }
 
 function parse(argv: string[]): VerifyArgs {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        repo: { type: "string", default: "." },
-        cluster: { type: "string" },
-        format: { type: "string", default: "text" },
-        providers: { type: "string" },
-        preinstalled: { type: "string" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    // parseArgs explains unknown options and missing values well; only the stack must go.
-    throw new UsageError(`${(err as Error).message} (see gitops-cluster verify --help)`);
-  }
+  const values = parseFlags(argv, {
+    repo: { type: "string", default: "." },
+    cluster: { type: "string" },
+    format: { type: "string", default: "text" },
+    providers: { type: "string" },
+    preinstalled: { type: "string" },
+  }, usage);
   if (values.cluster === undefined || values.cluster === "") {
     throw new UsageError("--cluster is required: the cluster directory, e.g. clusters/development (see gitops-cluster verify --help)");
   }
