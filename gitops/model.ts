@@ -27,10 +27,31 @@ export interface K8sObject {
   source: SourceLocation;
 }
 
+/**
+ * Why part of a path could not be resolved offline:
+ * - `missing-path`: a path or reference that is not in the source artifact;
+ * - `not-a-kustomization`: a directory resource without a kustomization file (kustomize refuses it);
+ * - `remote-resource`: a URL or remote base;
+ * - `helm-charts`: kustomize `helmCharts` (needs the chart);
+ * - `external-source`: a Flux source other than this repository;
+ * - `unsubstituted-path`: a `spec.path` that still holds `${VAR}` after substitution;
+ * - `unsupported-kustomize`: a kustomize feature the resolver does not model (openapi, replacements,
+ *   vars, KRM function plugins...): the build of that directory may differ from kustomize's;
+ * - `kustomize-error`: kustomize itself would fail (a patch with no target, a component that is not one...).
+ */
+export type UnresolvedReason =
+  | "missing-path"
+  | "not-a-kustomization"
+  | "remote-resource"
+  | "helm-charts"
+  | "external-source"
+  | "unsubstituted-path"
+  | "unsupported-kustomize"
+  | "kustomize-error";
+
 /** Something a path refers to that cannot be resolved offline; recorded, never guessed. */
 export interface Unresolved {
-  /** e.g. "remote-resource", "helm-charts", "external-source", "missing-path". */
-  reason: string;
+  reason: UnresolvedReason;
   /** The reference as written (URL, chart name, source kind/name, path). */
   ref: string;
   source: SourceLocation;

@@ -28,19 +28,47 @@ describe("resolvePath: a directory without a kustomization file, as Flux's gener
     assert.deepStrictEqual(names(resolvePath(repo, "./apps/").objects), ["ConfigMap//a", "ConfigMap//b", "ConfigMap//k-c"]);
   });
 
-  it("leaves out what .sourceignore and Flux's default ignores exclude", () => {
+  it("leaves out Flux's default ignores when the repository has no ignore patterns of its own", () => {
+    const repo = new Repo(writeRepo({
+      "apps/a.yaml": cm("a"),
+      "apps/.sops.yaml": cm("sops-config"),
+      "apps/cloudbuild.yaml": cm("ci"),
+      "apps/.github/workflow.yaml": cm("workflow"),
+    }));
+    assert.deepStrictEqual(names(resolvePath(repo, "apps").objects), ["ConfigMap//a"]);
+  });
+
+  it("applies every .sourceignore, scoped to its directory; any pattern replaces the defaults, as in source-controller", () => {
+    // fluxcd/pkg artifact/storage/archive.go SourceIgnoreFilter: with patterns, only the VCS ones are kept.
     const repo = new Repo(writeRepo({
       "apps/.sourceignore": "# drafts are not deployed\ndrafts/\n*.draft.yaml\n!keep.draft.yaml\n",
       "apps/a.yaml": cm("a"),
       "apps/drafts/b.yaml": cm("b"),
       "apps/c.draft.yaml": cm("c"),
       "apps/keep.draft.yaml": cm("keep"),
-      "apps/.sops.yaml": cm("sops-config"),
       "apps/cloudbuild.yaml": cm("ci"),
       ".sourceignore": "apps/ignored-from-root.yaml\n",
       "apps/ignored-from-root.yaml": cm("root-ignored"),
     }));
-    assert.deepStrictEqual(names(resolvePath(repo, "apps").objects), ["ConfigMap//a", "ConfigMap//keep"]);
+    assert.deepStrictEqual(names(resolvePath(repo, "apps").objects), ["ConfigMap//a", "ConfigMap//ci", "ConfigMap//keep"]);
+  });
+
+  it("takes a GitRepository's spec.ignore after the .sourceignore files, and caches per ignore text", () => {
+    const repo = new Repo(writeRepo({
+      "apps/.sourceignore": "*.draft.yaml\n",
+      "apps/a.yaml": cm("a"),
+      "apps/b.draft.yaml": cm("b"),
+      "apps/.sops.yaml": cm("sops-config"),
+    }));
+    assert.deepStrictEqual(names(resolvePath(repo, "apps").objects), ["ConfigMap//a", "ConfigMap//sops-config"]);
+    assert.deepStrictEqual(names(resolvePath(repo, "apps", { ignore: "!b.draft.yaml\n/apps/a.yaml\n" }).objects), ["ConfigMap//b", "ConfigMap//sops-config"]);
+    assert.deepStrictEqual(names(resolvePath(repo, "apps").objects), ["ConfigMap//a", "ConfigMap//sops-config"]);
+  });
+
+  it("builds the source root itself (spec.path: ./) without tripping the ignore matcher", () => {
+    const repo = new Repo(writeRepo({ "a.yaml": cm("a"), "sub/b.yaml": cm("b") }));
+    assert.deepStrictEqual(names(resolvePath(repo, "./").objects), ["ConfigMap//a", "ConfigMap//b"]);
+    assert.deepStrictEqual(names(resolvePath(repo, "").objects), ["ConfigMap//a", "ConfigMap//b"]);
   });
 
   it("skips YAML documents that are not Kubernetes objects", () => {

@@ -1,0 +1,320 @@
+import * as path from "path";
+import { GitopsInputError } from "../errors";
+import { K8sObject, SourceLocation, Unresolved, UnresolvedReason } from "../model";
+import { Repo } from "../repo";
+import { isRecord, parseManifests, parseYamlDocuments, parseYamlMapping } from "../yaml";
+import { GeneratorError, runGenerators, withHashSuffixes } from "./configmaps";
+import { generatedResources, kustomizationFileIn } from "./generator";
+import { Json } from "./objects";
+import { Patch, patchesFromText, patchObjects } from "./patches";
+import { SelectorError } from "./selector";
+import { optionsKey, ResolveOptions, SourceIgnore } from "./sourceignore";
+import { withAnnotations, withImages, withLabels, withNameAffixes, withNamespace, withReplicas } from "./transformers";
+
+/** What a path applies: the objects kustomize would emit, and what could not be read offline. */
+export interface Resolution {
+  objects: K8sObject[];
+  unresolved: Unresolved[];
+}
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+}
+
+/** Per-repository, per-options caches: each file is parsed once and each directory resolved once. */
+interface Session {
+  repo: Repo;
+  ignore: SourceIgnore;
+  manifests: Map<string, K8sObject[]>;
+  /** A directory's accumulated build, before the top build's hash suffixes. */
+  directories: Map<string, Resolution>;
+  /** resolvePath results. */
+  built: Map<string, Resolution>;
+  /** Directories being resolved, to refuse a kustomization that includes itself. */
+  resolving: Set<string>;
+}
+
+const sessions = new WeakMap<Repo, Map<string, Session>>();
+
+function sessionOf(repo: Repo, options: ResolveOptions | undefined): Session {
+  let byOptions = sessions.get(repo);
+  if (byOptions === undefined) {
+    byOptions = new Map();
+    sessions.set(repo, byOptions);
+  }
+  const key = optionsKey(options);
+  let s = byOptions.get(key);
+  if (s === undefined) {
+    s = { repo, ignore: new SourceIgnore(repo, options), manifests: new Map(), directories: new Map(), built: new Map(), resolving: new Set() };
+    byOptions.set(key, s);
+  }
+  return s;
+}
+
+function manifestsOf(s: Session, file: string): K8sObject[] {
+  let objects = s.manifests.get(file);
+  if (objects === undefined) {
+    objects = parseManifests(s.repo.readText(file), file);
+    s.manifests.set(file, objects);
+  }
+  return objects;
+}
+
+/** The 1-based line where `needle` first appears in a file (for pointing at a reference). */
+function lineOf(repo: Repo, file: string, needle: string): number {
+  const text = repo.readText(file);
+  const at = text.indexOf(needle);
+  if (at < 0) return 1;
+  let line = 1;
+  for (let i = 0; i < at; i++) if (text.charCodeAt(i) === 10) line++;
+  return line;
+}
+
+/** A remote base or resource: a URL, a git shorthand, or a host-qualified path not in the repo. */
+function isRemote(repo: Repo, dir: string, ref: string): boolean {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(ref) || ref.startsWith("git@") || ref.startsWith("git::")) return true;
+  if (!/^[a-z0-9-]+(\.[a-z0-9-]+)+\//i.test(ref)) return false;
+  try {
+    return !repo.exists(repo.join(dir, ref));
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * What `path` applies when Flux points a Kustomization at it: the kustomize build of its
+ * kustomization file or, when it has none, of the file Flux's kustomize-controller generates.
+ * `options.ignore` is the source's `spec.ignore`. Cached per repository and options; the
+ * returned arrays are shared, never mutate them.
+ */
+export function resolvePath(repo: Repo, p: string, options?: ResolveOptions): Resolution {
+  const s = sessionOf(repo, options);
+  const rel = repo.normalize(p);
+  const cached = s.built.get(rel);
+  if (cached !== undefined) return cached;
+  const where: SourceLocation = { file: rel, line: 1 };
+  let result: Resolution;
+  if (!repo.exists(rel) || s.ignore.ignored(rel, repo.isDirectory(rel))) {
+    result = { objects: [], unresolved: [{ reason: "missing-path", ref: rel, source: where }] };
+  } else if (repo.isFile(rel)) {
+    result = { objects: manifestsOf(s, rel), unresolved: [] };
+  } else {
+    const accumulated = resolveDirectory(s, rel);
+    // The content hash goes on last, once, over the final body (api/internal/target/kusttarget.go, makeCustomizedResMap).
+    result = { objects: withHashSuffixes(accumulated.objects), unresolved: accumulated.unresolved };
+  }
+  s.built.set(rel, result);
+  return result;
+}
+
+/** A directory's build: its kustomization file, or the one Flux generates when it has none. */
+function resolveDirectory(s: Session, dir: string): Resolution {
+  const cached = s.directories.get(dir);
+  if (cached !== undefined) return cached;
+  const kfile = kustomizationFileIn(s.repo, dir);
+  if (s.resolving.has(dir)) {
+    throw new GitopsInputError(`kustomization includes itself (cycle through ${dir})`, kfile ?? dir, 1);
+  }
+  s.resolving.add(dir);
+  try {
+    const result = kfile === undefined ? generatedDirectory(s, dir) : kustomizationDirectory(s, dir, kfile, undefined);
+    s.directories.set(dir, result);
+    return result;
+  } finally {
+    s.resolving.delete(dir);
+  }
+}
+
+function generatedDirectory(s: Session, dir: string): Resolution {
+  const result: Resolution = { objects: [], unresolved: [] };
+  for (const r of generatedResources(s.repo, dir, s.ignore)) {
+    if (r.isDirectory) append(result, resolveDirectory(s, r.path));
+    else result.objects.push(...manifestsOf(s, r.path));
+  }
+  return result;
+}
+
+function append(into: Resolution, from: Resolution): void {
+  for (const o of from.objects) into.objects.push(o);
+  for (const u of from.unresolved) into.unresolved.push(u);
+}
+
+/** A kustomization file as read, with what its build needs to point at lines. */
+interface KustomizationFile {
+  dir: string;
+  file: string;
+  k: Json;
+}
+
+function readKustomization(s: Session, dir: string, file: string): KustomizationFile {
+  return { dir, file, k: parseYamlMapping(s.repo.readText(file), file).data };
+}
+
+const isComponentFile = (kf: KustomizationFile) => kf.k.kind === "Component";
+
+/** A `resources`/`bases`/`components` entry: a file, a directory with a kustomization, or remote. */
+function resolveReference(s: Session, kf: KustomizationFile, ref: string, asComponent: Resolution | undefined): Resolution {
+  const { repo } = s;
+  const source = (): SourceLocation => ({ file: kf.file, line: lineOf(repo, kf.file, ref) });
+  const unresolved = (reason: UnresolvedReason, what = ref): Resolution => ({ objects: asComponent?.objects ?? [], unresolved: [...(asComponent?.unresolved ?? []), { reason, ref: what, source: source() }] });
+  if (isRemote(repo, kf.dir, ref)) return unresolved("remote-resource");
+  let target: string;
+  let exists: boolean;
+  try {
+    target = repo.join(kf.dir, ref);
+    exists = repo.exists(target) && !s.ignore.ignored(target, repo.isDirectory(target));
+  } catch (e) {
+    // A reference out of the repository (`../..`, a symlink): say which kustomization line holds it.
+    if (e instanceof GitopsInputError) throw new GitopsInputError(e.message, kf.file, source().line);
+    throw e;
+  }
+  if (!exists) return unresolved("missing-path");
+  if (repo.isFile(target)) {
+    if (asComponent !== undefined) return unresolved("kustomize-error", `component ${ref} must be a directory`);
+    return { objects: manifestsOf(s, target), unresolved: [] };
+  }
+  // kustomize refuses a directory resource without a kustomization file; only the top of a
+  // Flux spec.path gets a generated one.
+  const kfile = kustomizationFileIn(repo, target);
+  if (kfile === undefined) return unresolved("not-a-kustomization");
+  const sub = readKustomization(s, target, kfile);
+  // api/internal/target/kusttarget.go accumulateDirectory: a Component only under components, and the reverse.
+  if (asComponent === undefined && isComponentFile(sub)) return unresolved("kustomize-error", `${ref} is a Component: list it under components, not resources`);
+  if (asComponent !== undefined && !isComponentFile(sub)) return unresolved("kustomize-error", `${ref} is listed under components but its kind is not Component`);
+  if (asComponent === undefined) return resolveDirectory(s, target);
+  if (s.resolving.has(target)) throw new GitopsInputError(`kustomization includes itself (cycle through ${target})`, kfile, 1);
+  s.resolving.add(target);
+  try {
+    return kustomizationDirectory(s, target, kfile, asComponent);
+  } finally {
+    s.resolving.delete(target);
+  }
+}
+
+/**
+ * Fields of a kustomization this resolver builds. Anything else changes the output in ways it does
+ * not model (api/types/kustomization.go), so it is named as `unsupported-kustomize`.
+ */
+const MODELLED_FIELDS = new Set([
+  "apiVersion", "kind", "metadata", "resources", "bases", "components", "namespace", "namePrefix", "nameSuffix",
+  "commonLabels", "labels", "commonAnnotations", "patches", "patchesStrategicMerge", "patchesJson6902", "images",
+  "replicas", "configMapGenerator", "secretGenerator", "generatorOptions", "sortOptions", "helmCharts",
+]);
+
+/** Generator and image options the resolver does not model. */
+function unsupportedDetails(k: Json): string[] {
+  const out: string[] = [];
+  for (const i of Array.isArray(k.images) ? k.images : []) if (isRecord(i) && i.tagSuffix !== undefined) out.push("images[].tagSuffix");
+  for (const l of Array.isArray(k.labels) ? k.labels : []) if (isRecord(l) && l.fields !== undefined) out.push("labels[].fields");
+  const lists = [k.configMapGenerator, k.secretGenerator];
+  for (const list of lists) for (const g of Array.isArray(list) ? list : []) if (isRecord(g) && (g.kvSources !== undefined)) out.push("kvSources");
+  return out;
+}
+
+/**
+ * One kustomization, as kustomize's KustTarget.accumulateTarget builds it
+ * (api/internal/target/kusttarget.go): resources (and bases), generators, components (each
+ * applied to the objects accumulated so far), then the builtin transformers in kustomize's order
+ * (kusttarget_configplugin.go configureBuiltinTransformers): patchesStrategicMerge, patches,
+ * namespace, namePrefix, nameSuffix, labels, annotations, patchesJson6902, replicas, images.
+ * A Component starts from its parent's accumulated objects (`parent`).
+ */
+function kustomizationDirectory(s: Session, dir: string, kfile: string, parent: Resolution | undefined): Resolution {
+  const { repo } = s;
+  const kf = readKustomization(s, dir, kfile);
+  const { k } = kf;
+  const at = (needle: string): SourceLocation => ({ file: kfile, line: lineOf(repo, kfile, needle) });
+  const result: Resolution = { objects: [...(parent?.objects ?? [])], unresolved: [...(parent?.unresolved ?? [])] };
+  const fail = (reason: UnresolvedReason, ref: string, source: SourceLocation): void => {
+    result.unresolved.push({ reason, ref, source });
+  };
+  for (const field of Object.keys(k)) {
+    if (!MODELLED_FIELDS.has(field)) fail("unsupported-kustomize", field, at(`${field}:`));
+  }
+  for (const detail of unsupportedDetails(k)) fail("unsupported-kustomize", detail, at(detail.replace(/.*[.\]]/, "")));
+  for (const ref of [...strings(k.resources), ...strings(k.bases)]) append(result, resolveReference(s, kf, ref, undefined));
+  if (Array.isArray(k.helmCharts)) {
+    for (const chart of k.helmCharts) {
+      const name = isRecord(chart) && typeof chart.name === "string" ? chart.name : "?";
+      fail("helm-charts", name, at(name));
+    }
+  }
+  let objects = result.objects;
+  try {
+    objects = runGenerators(repo, dir, k, objects, (name) => at(`name: ${name}`));
+  } catch (e) {
+    if (!(e instanceof GeneratorError)) throw e;
+    fail("kustomize-error", e.message, at("Generator"));
+  }
+  result.objects = objects;
+  for (const ref of strings(k.components)) {
+    const next = resolveReference(s, kf, ref, result);
+    result.objects = next.objects;
+    result.unresolved = next.unresolved;
+  }
+  objects = result.objects;
+  const patch = (patches: Patch[]) => {
+    const r = patchObjects(objects, patches);
+    for (const p of r.problems) fail("kustomize-error", p.message, p.source ?? { file: kfile, line: 1 });
+    objects = r.objects;
+  };
+  try {
+    const loaded = kustomizationPatches(s, kf);
+    patch(loaded.strategicMerge);
+    patch(loaded.patches);
+    if (typeof k.namespace === "string" && k.namespace !== "") objects = withNamespace(objects, k.namespace);
+    objects = withNameAffixes(objects, typeof k.namePrefix === "string" ? k.namePrefix : "", "");
+    objects = withNameAffixes(objects, "", typeof k.nameSuffix === "string" ? k.nameSuffix : "");
+    objects = withLabels(objects, k);
+    if (isRecord(k.commonAnnotations)) objects = withAnnotations(objects, k.commonAnnotations);
+    patch(loaded.json6902);
+    if (Array.isArray(k.replicas)) objects = withReplicas(objects, k.replicas);
+    if (Array.isArray(k.images)) objects = withImages(objects, k.images);
+  } catch (e) {
+    if (!(e instanceof SelectorError)) throw e;
+    fail("kustomize-error", e.message, at("patches"));
+  }
+  result.objects = objects;
+  return result;
+}
+
+/** The three patch lists of a kustomization, loaded (files relative to its directory). */
+function kustomizationPatches(s: Session, kf: KustomizationFile): { strategicMerge: Patch[]; patches: Patch[]; json6902: Patch[] } {
+  const { repo } = s;
+  const { k, dir, file: kfile } = kf;
+  const load = (ref: string): { text: string; file: string } => {
+    const file = repo.join(dir, ref);
+    if (!repo.isFile(file)) {
+      throw new GitopsInputError(`patch file ${ref} does not exist`, kfile, lineOf(repo, kfile, ref));
+    }
+    return { text: repo.readText(file), file };
+  };
+  const strategicMerge: Patch[] = [];
+  for (const ref of strings(k.patchesStrategicMerge)) {
+    const source = { file: kfile, line: lineOf(repo, kfile, ref.split("\n")[0]) };
+    const { text, file } = ref.includes("\n") || ref.trimStart().startsWith("{") ? { text: ref, file: kfile } : load(ref);
+    for (const d of parseYamlDocuments(text, file)) if (isRecord(d.data)) strategicMerge.push({ body: d.data, source });
+  }
+  const entries = (list: unknown): Patch[] => {
+    const out: Patch[] = [];
+    for (const entry of Array.isArray(list) ? list : []) {
+      if (!isRecord(entry)) continue;
+      const target = isRecord(entry.target) ? entry.target : undefined;
+      const options = isRecord(entry.options) ? { allowNameChange: entry.options.allowNameChange === true, allowKindChange: entry.options.allowKindChange === true } : undefined;
+      const needle = typeof entry.path === "string" ? entry.path : typeof entry.patch === "string" ? entry.patch.split("\n")[0] : "patch";
+      const source = { file: kfile, line: lineOf(repo, kfile, needle) };
+      if (typeof entry.patch === "string" && entry.patch.trim() !== "") out.push(...patchesFromText(entry.patch, kfile, target, source, options));
+      else if (typeof entry.path === "string") {
+        const { text, file } = load(entry.path);
+        out.push(...patchesFromText(text, file, target, source, options));
+      }
+    }
+    return out;
+  };
+  return { strategicMerge, patches: entries(k.patches), json6902: entries(k.patchesJson6902) };
+}
+
+/** Joins a source-relative Flux `spec.path` ("./apps/dev", "apps/dev/", "./") to a repo path. */
+export function fluxPath(repo: Repo, specPath: string): string {
+  return repo.normalize(path.posix.normalize(specPath.replace(/^\.?\/+/, "") || "."));
+}
