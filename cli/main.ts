@@ -6,6 +6,7 @@ const commands: Record<string, () => Command> = {
   verify: () => require("./verify").command,
   inject: () => require("./inject").command,
   drift: () => require("./drift").command,
+  build: () => require("./build").command,
 };
 
 const summaries: Record<string, string> = {
@@ -13,6 +14,7 @@ const summaries: Record<string, string> = {
   verify: "prove the Flux install order of a GitOps repository (Helm CRDs before their users)",
   inject: "write the node IAM role into the namespace overlays, or check that they carry it",
   drift: "tell whether the cloud, the cluster and the repository still match",
+  build: "print the objects a kustomize directory or Flux path applies, as the resolver builds them",
 };
 
 function help(): string {
