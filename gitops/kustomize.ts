@@ -43,18 +43,33 @@ const DEFAULT_SOURCE_IGNORES = [
   "**/.goreleaser.yml", "**/.sops.yaml", "**/.flux.yaml",
 ];
 
+/** The patterns source-controller always keeps, even when `spec.ignore` replaces the defaults. */
+const VCS_SOURCE_IGNORES = [".git/", ".gitignore", ".gitmodules", ".gitattributes"];
+
+/** Options of a read through a particular source. */
+export interface ResolveOptions {
+  /**
+   * A GitRepository's `spec.ignore`: it replaces the default patterns (the VCS ones stay) and is
+   * read after the root `.sourceignore`, as source-controller does
+   * (gitrepository_controller.go reconcileArtifact; fluxcd/pkg artifact/storage SourceIgnoreFilter).
+   */
+  ignore?: string;
+}
+
 class SourceIgnore {
   private readonly matchers = new Map<string, Ignore | null>();
 
-  constructor(private readonly repo: Repo) {}
+  constructor(private readonly repo: Repo, private readonly specIgnore?: string) {}
 
   private matcherOf(dir: string): Ignore | null {
     let m = this.matchers.get(dir);
     if (m === undefined) {
       const file = this.repo.join(dir, ".sourceignore");
       const own = this.repo.isFile(file) ? this.repo.readText(file) : undefined;
-      m = dir === "" ? ignore().add(DEFAULT_SOURCE_IGNORES) : own === undefined ? null : ignore();
+      m = dir === "" ? ignore().add(this.specIgnore === undefined ? DEFAULT_SOURCE_IGNORES : VCS_SOURCE_IGNORES)
+        : own === undefined ? null : ignore();
       if (m !== null && own !== undefined) m.add(own);
+      if (dir === "" && this.specIgnore !== undefined) m!.add(this.specIgnore);
       this.matchers.set(dir, m);
     }
     return m;
@@ -99,13 +114,22 @@ interface Session {
   resolving: Set<string>;
 }
 
-const sessions = new WeakMap<Repo, Session>();
+/** One session per repository and ignore option (a source with its own `spec.ignore` reads another artifact). */
+const sessions = new WeakMap<Repo, Map<string, Session>>();
+/** The session of the current resolvePath call's options (resolution is synchronous). */
+let currentIgnore: string | undefined;
 
-function sessionOf(repo: Repo): Session {
-  let s = sessions.get(repo);
+function sessionOf(repo: Repo, ignoreText: string | undefined = currentIgnore): Session {
+  let byIgnore = sessions.get(repo);
+  if (byIgnore === undefined) {
+    byIgnore = new Map();
+    sessions.set(repo, byIgnore);
+  }
+  const key = ignoreText === undefined ? "" : `ignore:${ignoreText}`;
+  let s = byIgnore.get(key);
   if (s === undefined) {
-    s = { ignore: new SourceIgnore(repo), manifests: new Map(), directories: new Map(), resolving: new Set() };
-    sessions.set(repo, s);
+    s = { ignore: new SourceIgnore(repo, ignoreText), manifests: new Map(), directories: new Map(), resolving: new Set() };
+    byIgnore.set(key, s);
   }
   return s;
 }
@@ -146,7 +170,17 @@ function isRemote(repo: Repo, dir: string, ref: string): boolean {
  * kustomization file or, when it has none, of the file Flux's kustomize-controller generates.
  * Cached per repository; the returned arrays are shared, never mutate them.
  */
-export function resolvePath(repo: Repo, p: string): Resolution {
+export function resolvePath(repo: Repo, p: string, options: ResolveOptions = {}): Resolution {
+  const previous = currentIgnore;
+  currentIgnore = options.ignore;
+  try {
+    return resolveTop(repo, p);
+  } finally {
+    currentIgnore = previous;
+  }
+}
+
+function resolveTop(repo: Repo, p: string): Resolution {
   const rel = repo.normalize(p);
   const where: SourceLocation = { file: rel, line: 1 };
   if (!repo.exists(rel) || sessionOf(repo).ignore.ignored(rel, repo.isDirectory(rel))) {
