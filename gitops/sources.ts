@@ -91,6 +91,18 @@ export function checkoutBranchOf(dir: string): string | undefined {
 
 const SOURCE_KINDS = new Set(["GitRepository", "OCIRepository", "Bucket", "ExternalArtifact", "HelmChart"]);
 
+/**
+ * `KIND/NAMESPACE/NAME=DIR` (flux-local's --sources form), for `--source` and the stack setting
+ * `gitops.sources` alike; a relative DIR is relative to the GitOps repository. Returns the problem
+ * as a string when the text is not one.
+ */
+export function parseSourceMapping(text: string): SourceMapping | string {
+  const m = /^([A-Za-z]+)\/([a-z0-9](?:[-a-z0-9]*[a-z0-9])?)\/([a-z0-9](?:[-.a-z0-9]*[a-z0-9])?)=(.+)$/.exec(text);
+  if (m === null) return `"${text}" is not KIND/NAMESPACE/NAME=DIR (e.g. OCIRepository/flux-system/apps=../apps-artifact)`;
+  if (!SOURCE_KINDS.has(m[1])) return `"${m[1]}" is not a Flux source kind (expected one of ${[...SOURCE_KINDS].join(", ")})`;
+  return { source: `${m[1]}/${m[2]}/${m[3]}`, dir: m[4] };
+}
+
 /** "Kind/namespace/name". */
 export function sourceId(kind: string, namespace: string, name: string): string {
   return `${kind}/${namespace}/${name}`;
