@@ -79,6 +79,7 @@ class SourceIgnore {
 
   /** Whether `p` is left out of the artifact: it or a directory above it is ignored. */
   ignored(p: string, isDirectory: boolean): boolean {
+    if (p === "") return false; // the source root itself (`spec.path: ./`, `--cluster .`) is never ignored
     const parts = p.split("/");
     for (let k = 1; k <= parts.length; k++) {
       if (this.entryIgnored(parts.slice(0, k), k < parts.length || isDirectory)) return true;
