@@ -280,7 +280,6 @@ function nodeOf(repo: Repo, ks: K8sObject, parent: GraphNode, cluster: string, v
   }
   if (verdict.kind === "read") {
     notes.push(...verdict.notes);
-    if (verdict.view.repo !== repo) notes.push(`${sourceRef} read from ${verdict.view.how}`);
   }
   const node = nodeFromObjects(ks, spec, namespace, objects, unresolved, parent);
   node.path = rawPath;
