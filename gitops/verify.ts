@@ -65,13 +65,15 @@ function verifyWith(repo: Repo, repoDir: string, clusterPath: string, options: V
     root,
     bootstrap,
   };
-  let findings: Finding[] = [...rules.flatMap((rule) => rule(context)), ...installedBeforeFlux(boot)];
+  // Every path missing but present under an ancestor: the repository was given one level too high.
+  // Those paths are then unseen, not wrong, and what depends on them cannot be judged either.
   const hint = sourceRootHint(context, (p) => repo.exists(p), repo.normalize(clusterPath));
   if (hint !== undefined) {
-    // The paths are missing only because the repository was given one level too high: not errors.
-    findings = findings.map((f) => (f.rule === "missing-path" && f.severity === "error" ? { ...f, severity: "warning" as const } : f));
-    findings.push(hint.finding);
+    for (const n of nodes) {
+      n.unresolved = n.unresolved.map((u) => (u.reason === "missing-path" && u.source === n.source ? { ...u, reason: "outside-source-root" } : u));
+    }
   }
+  const findings: Finding[] = [...rules.flatMap((rule) => rule(context)), ...installedBeforeFlux(boot), ...(hint === undefined ? [] : [hint.finding])];
   findings.sort((a, b) =>
     severityOrder[a.severity] - severityOrder[b.severity] || a.file.localeCompare(b.file) || a.line - b.line || a.rule.localeCompare(b.rule));
   return {

@@ -141,7 +141,8 @@ export const crdOrdering: Rule = (context) => {
         findings.push(crsWithTheirHelmRelease(consumer, group, own.object.name, own.chart));
         continue;
       }
-      const candidates = (providers.get(group) ?? []).filter((p) => p.id !== consumer.id);
+      // A Kustomization with spec.kubeConfig applies to another cluster: only providers there count.
+      const candidates = (providers.get(group) ?? []).filter((p) => p.id !== consumer.id && targetCluster(p) === targetCluster(consumer));
       const reached = candidates.length === 0 ? [] : reachedProviders(reach, consumer, candidates);
       if (reached.length > 0) {
         for (const p of reached) {
@@ -170,6 +171,14 @@ export const crdOrdering: Rule = (context) => {
   for (const { provider, consumers, groups, unsure } of skipped.values()) findings.push(crdsSkipped(provider, consumers, groups, unsure));
   return findings;
 };
+
+/** The cluster a Kustomization applies to: "" for this one, the kubeConfig secret for a remote one. */
+function targetCluster(node: GraphNode): string {
+  const kubeConfig = node.spec.kubeConfig;
+  if (kubeConfig === undefined || kubeConfig === null || typeof kubeConfig !== "object") return "";
+  const ref = (kubeConfig as { secretRef?: { name?: unknown } }).secretRef;
+  return `${node.namespace}/${typeof ref?.name === "string" ? ref.name : JSON.stringify(kubeConfig)}`;
+}
 
 function objectsOfGroup(consumer: GraphNode, group: string): string {
   const kinds = [...new Set(consumer.objects.filter((o) => o.group === group).map((o) => o.kind))];

@@ -49,7 +49,8 @@ export const unresolvedReference: Rule = (context) => {
   const findings: Finding[] = [];
   for (const node of context.nodes) {
     for (const u of node.unresolved) {
-      if (u.reason === "missing-path" || u.reason === "not-a-kustomization") continue;
+      // Paths outside the source root are summed up by one finding that names the real root.
+      if (u.reason === "missing-path" || u.reason === "not-a-kustomization" || u.reason === "outside-source-root") continue;
       findings.push(findingAt(
         "unresolved-reference", "note", node,
         u.reason === "external-source" && node.sourceNotes.length > 0
