@@ -1,13 +1,16 @@
 import * as fs from "fs";
 import * as path from "path";
 import { GitopsInputError } from "../gitops/errors";
-import { ChartProvider, VerifyOptions } from "../gitops/model";
+import { ChartProvider, SourceMapping, VerifyOptions } from "../gitops/model";
+import { originUrlOf, parseSourceMapping } from "../gitops/sources";
 import { isReportFormat, renderReport, REPORT_FORMATS } from "../gitops/report";
 import { parseProvidersFile, verifyRepository } from "../gitops/verify";
 import { Command, CommandIO, EXIT, UsageError, parseFlags } from "./command";
 
 const usage = `usage: gitops-cluster verify --cluster clusters/NAME [--repo DIR] [--format FORMAT]
                              [--providers FILE] [--preinstalled GROUP,...]
+                             [--source KIND/NAMESPACE/NAME=DIR ...] [--bootstrap-file FILE ...]
+                             [--repo-url URL]
 
 Proves the Flux install order of a GitOps repository, offline: every Kustomization that applies
 custom resources waits for the one that installs their CRDs (a HelmRelease or a CRD object).
@@ -20,6 +23,15 @@ options:
   --providers FILE        more charts and the CRD groups they install, a YAML list of
                           {chart, groups: [group, ...], crdsValue?}; they win over the built-in table
   --preinstalled GROUPS   comma-separated API groups installed outside Flux, always present
+  --source KIND/NAMESPACE/NAME=DIR
+                          read that Flux source (e.g. an OCIRepository CI pushes) from DIR;
+                          repeatable. Sources that are this repository (same URL, or the one the
+                          committed root syncs from) are read without it
+  --bootstrap-file FILE   a helmfile or CRD manifest applied before Flux starts; its CRD groups
+                          count as installed. Repeatable. Helmfiles in the repository
+                          (helmfile.yaml, helmfile.d/, bootstrap/) are read without it
+  --repo-url URL          the URL Flux clones this repository from (default: the checkout's
+                          origin); any GitRepository with this URL reads the checkout
   -h, --help              show this text
 
 exit status: 0 no errors (warnings allowed), 1 errors found, 2 bad usage or unreadable input
@@ -37,7 +49,11 @@ interface VerifyArgs {
   format: (typeof REPORT_FORMATS)[number];
   providersFile?: string;
   preinstalled: string[];
+  sources: SourceMapping[];
+  bootstrapFiles: string[];
+  repoUrl?: string;
 }
+
 
 function parse(argv: string[]): VerifyArgs {
   const values = parseFlags(argv, {
@@ -46,6 +62,9 @@ function parse(argv: string[]): VerifyArgs {
     format: { type: "string", default: "text" },
     providers: { type: "string" },
     preinstalled: { type: "string" },
+    source: { type: "string", multiple: true },
+    "bootstrap-file": { type: "string", multiple: true },
+    "repo-url": { type: "string" },
   }, usage);
   if (values.cluster === undefined || values.cluster === "") {
     throw new UsageError("--cluster is required: the cluster directory, e.g. clusters/development (see gitops-cluster verify --help)");
@@ -61,7 +80,16 @@ function parse(argv: string[]): VerifyArgs {
   if (bad !== undefined) {
     throw new UsageError(`--preinstalled: "${bad}" is not an API group (expected e.g. monitoring.coreos.com)`);
   }
-  return { repo: values.repo, cluster: values.cluster, format: values.format, providersFile: values.providers, preinstalled };
+  const sources: SourceMapping[] = [];
+  for (const s of values.source ?? []) {
+    const parsed = parseSourceMapping(s);
+    if (typeof parsed === "string") throw new UsageError(`--source: ${parsed}`);
+    sources.push(parsed);
+  }
+  return {
+    repo: values.repo, cluster: values.cluster, format: values.format, providersFile: values.providers, preinstalled,
+    sources, bootstrapFiles: values["bootstrap-file"] ?? [], repoUrl: values["repo-url"],
+  };
 }
 
 function readProviders(file: string, io: CommandIO): ChartProvider[] {
@@ -97,7 +125,19 @@ export const command: Command = {
       throw new UsageError(`--repo ${args.repo}: no such directory`);
     }
     try {
-      const options: VerifyOptions = { preinstalledGroups: args.preinstalled };
+      for (const s of args.sources) {
+        const dir = path.resolve(io.cwd, s.dir);
+        if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`--source ${s.source}=${s.dir}: no such directory`);
+        s.dir = dir;
+      }
+      const options: VerifyOptions = {
+        preinstalledGroups: args.preinstalled,
+        bootstrap: "committed",
+        sources: args.sources,
+        bootstrapFiles: args.bootstrapFiles.map((f) => path.resolve(io.cwd, f)),
+        // Sources with the URL this checkout was cloned from are this repository.
+        repoUrl: args.repoUrl ?? originUrlOf(repoDir),
+      };
       if (args.providersFile !== undefined) options.providers = readProviders(args.providersFile, io);
       // The report names the repository as the user gave it, not as an absolute path.
       const result = { ...verifyRepository(repoDir, args.cluster, options), repo: args.repo };

@@ -1,6 +1,9 @@
 import { GitopsInputError } from "./errors";
 import { ChartProvider, K8sObject, KustomizationNode, Unresolved } from "./model";
+import { CLUSTER_VARS_CONFIGMAP } from "./cluster-vars";
 import { applyPatches, fluxPath, fluxSpecPatches, resolvePath, substituteKnown, withNamespace } from "./kustomize";
+import { BootstrapMode } from "./model";
+import { SourceResolver, SourceVerdict, SourceView } from "./sources";
 import { builtinGroups, chartNameOf, helmReleaseCrds, providerTable } from "./providers";
 import { Repo } from "./repo";
 import { isRecord } from "./yaml";
@@ -35,6 +38,12 @@ export interface HelmReleaseInfo {
   groups: string[];
   /** Groups switched off by `install.crds: Skip`. */
   skipped: string[];
+  /**
+   * Whether the Kustomization's readiness includes this release's: `wait: true`, or a
+   * `healthChecks` entry naming it. (`healthCheckExprs` only say how a checked object is judged,
+   * so they add no coverage: kustomize-controller docs/spec/v1/kustomizations.md.)
+   */
+  waited: boolean;
 }
 
 /** A KustomizationNode with what the rules need beyond the shared model. */
@@ -49,6 +58,10 @@ export interface GraphNode extends KustomizationNode {
   children: string[];
   /** Children whose readiness is part of this one's (wait: true, or a health check on them). */
   waitedChildren: Set<string>;
+  /** Set on the root that applies the cluster path: how it was found. */
+  root?: "committed" | "flux-instance" | "bootstrap";
+  /** Where its source was read from, and what of the source could not be honoured offline. */
+  sourceNotes: string[];
 }
 
 /** A child's `spec.path` as its parent applies it: the parent's known substitutions and defaults. */
@@ -86,68 +99,223 @@ function covered(checks: HealthCheck[], o: { kind: string; name: string; namespa
   return checks.some((c) => c.kind === o.kind && c.name === o.name && (c.namespace ?? o.namespace) === o.namespace);
 }
 
+/** How the graph is read: which root runs the cluster path, and where sources are read from. */
+export interface GraphOptions {
+  bootstrap?: BootstrapMode;
+  /** Resolves sourceRefs; by default only the bootstrap's GitRepository is this repository. */
+  sources?: SourceResolver;
+}
+
+/** The root Kustomization that applies the cluster path, and how it was found. */
+interface RootChoice {
+  object: K8sObject;
+  /** "committed": gotk-sync.yaml or a FluxInstance sync in the repository; "bootstrap": synthesised. */
+  origin: "committed" | "flux-instance" | "bootstrap";
+}
+
+function fluxKustomizationObject(name: string, namespace: string, spec: Json, source: { file: string; line: number }): K8sObject {
+  const body = { apiVersion: "kustomize.toolkit.fluxcd.io/v1", kind: "Kustomization", metadata: { name, namespace }, spec };
+  return { apiVersion: body.apiVersion, kind: "Kustomization", group: "kustomize.toolkit.fluxcd.io", name, namespace, body, source };
+}
+
 /**
- * The Flux Kustomizations of a cluster: those in `clusterPath` (applied by the bootstrap's root
- * Kustomization) and, recursively, those their paths apply when their source is the cluster's
- * own GitRepository. Other sources cannot be read offline and are recorded as unresolved.
+ * The root that really runs the cluster path. With `bootstrap: "stack"` it is the one our
+ * FluxBootstrap creates (substituted from cluster-vars). Otherwise the committed one: a Flux
+ * Kustomization in the cluster path whose path is the cluster path (`flux bootstrap`'s
+ * gotk-sync.yaml), or the Kustomization a FluxInstance `spec.sync` creates (named `sync.name`,
+ * default flux-system, patched by `spec.kustomize.patches`), or, with neither, a root without
+ * substitution.
  */
-export function buildClusterGraph(repo: Repo, clusterPath: string, providers: ChartProvider[] = []): GraphNode[] {
+function chooseRoot(repo: Repo, cluster: string, objects: K8sObject[], mode: BootstrapMode, sources: SourceResolver): RootChoice {
+  const at = { file: cluster, line: 0 };
+  let committed: K8sObject | undefined;
+  for (const o of objects) {
+    if (!isFluxKustomization(o)) continue;
+    const spec = isRecord(o.body.spec) ? o.body.spec : {};
+    if (typeof spec.path !== "string" || spec.path.includes("${")) continue;
+    let target: string;
+    try {
+      target = fluxPath(repo, spec.path);
+    } catch {
+      continue;
+    }
+    if (target !== cluster) continue;
+    committed = o;
+    const ref = isRecord(spec.sourceRef) ? spec.sourceRef : {};
+    if (typeof ref.name === "string") {
+      const kind = typeof ref.kind === "string" ? ref.kind : "GitRepository";
+      const ns = typeof ref.namespace === "string" && ref.namespace !== "" ? ref.namespace : o.namespace ?? "flux-system";
+      const id = `${kind}/${ns}/${ref.name}`;
+      sources.addSelfSource(id, objects.find((s) => s.kind === kind && s.name === ref.name && (s.namespace ?? ns) === ns));
+    }
+    break;
+  }
+  let fromInstance: K8sObject | undefined;
+  for (const o of objects) {
+    if (o.kind !== "FluxInstance" || o.group !== "fluxcd.controlplane.io") continue;
+    const spec = isRecord(o.body.spec) ? o.body.spec : {};
+    if (!isRecord(spec.sync)) continue;
+    const sync = spec.sync;
+    const namespace = o.namespace ?? "flux-system";
+    // The Flux Operator names the sync's source and Kustomization sync.name, flux-system by default.
+    const name = typeof sync.name === "string" && sync.name !== "" ? sync.name : "flux-system";
+    const kind = typeof sync.kind === "string" ? sync.kind : "GitRepository";
+    sources.addSelfSource(`${kind}/${namespace}/${name}`, undefined);
+    if (typeof sync.url === "string" && kind === "GitRepository") {
+      sources.addSelfSource(`${kind}/${namespace}/${name}`, { ...o, kind, body: { spec: { url: sync.url } } });
+    }
+    const ks = fluxKustomizationObject(name, namespace, {
+      path: typeof sync.path === "string" ? sync.path : cluster,
+      sourceRef: { kind, name },
+    }, o.source);
+    const kustomize = isRecord(spec.kustomize) ? spec.kustomize : {};
+    fromInstance = applyPatches([ks], fluxSpecPatches({ patches: kustomize.patches }))[0] ?? ks;
+    break;
+  }
+  if (mode === "stack") {
+    // FluxBootstrap's root: the cluster path, substituted from cluster-vars (components/flux-bootstrap.ts).
+    const name = committed?.name ?? "flux-system";
+    const namespace = committed?.namespace ?? "flux-system";
+    return {
+      object: fluxKustomizationObject(name, namespace, {
+        path: `./${cluster}`,
+        sourceRef: { kind: "GitRepository", name: "flux-system" },
+        postBuild: { substituteFrom: [{ kind: "ConfigMap", name: CLUSTER_VARS_CONFIGMAP }] },
+      }, committed?.source ?? at),
+      origin: "bootstrap",
+    };
+  }
+  if (committed !== undefined) return { object: committed, origin: "committed" };
+  if (fromInstance !== undefined) return { object: fromInstance, origin: "flux-instance" };
+  return { object: fluxKustomizationObject("flux-system", "flux-system", { path: `./${cluster}`, sourceRef: { kind: "GitRepository", name: "flux-system" } }, at), origin: "bootstrap" };
+}
+
+/**
+ * The Flux Kustomizations of a cluster: the root that applies `clusterPath` (a node of its own, so
+ * the HelmReleases and custom resources directly in the cluster path are checked as its objects),
+ * those it applies and, recursively, those their paths apply when their source can be read (this
+ * repository under any name, a mapped directory, or an ExternalArtifact replayed from its
+ * ArtifactGenerator). Other sources are recorded as unresolved. The root is the last node.
+ */
+export function buildClusterGraph(repo: Repo, clusterPath: string, providers: ChartProvider[] = [], options: GraphOptions = {}): GraphNode[] {
   const cluster = repo.normalize(clusterPath);
   if (!repo.isDirectory(cluster)) {
     throw new GitopsInputError(`cluster directory ${cluster || "."} does not exist in ${repo.root}`);
   }
-  const root = resolvePath(repo, cluster);
+  const sources = options.sources ?? new SourceResolver(repo, { rootSources: [BOOTSTRAP_SOURCE] });
+  const rootResolution = resolvePath(repo, cluster);
+  const choice = chooseRoot(repo, cluster, rootResolution.objects, options.bootstrap ?? "committed", sources);
+  const rootSpec = isRecord(choice.object.body.spec) ? choice.object.body.spec : {};
+  const rootNs = choice.object.namespace ?? "flux-system";
+  const rootObjects = rootResolution.objects.filter((o) => o !== choice.object);
+  const rootNode = nodeFromObjects(choice.object, rootSpec, rootNs, rootObjects, [...rootResolution.unresolved], undefined);
+  rootNode.root = choice.origin;
+  sources.register(rootObjects, rootNs);
+  const rootId = rootNode.id;
   const nodes: GraphNode[] = [];
-  const visit = (ks: K8sObject, parent: GraphNode | undefined, ancestors: Set<string>): void => {
-    const node = nodeOf(repo, ks, parent, cluster);
+  const pending: { ks: K8sObject; parent: GraphNode; ancestors: Set<string> }[] = [];
+  const visit = (ks: K8sObject, parent: GraphNode, ancestors: Set<string>, final: boolean): void => {
+    const ref = sourceRefOf(ks);
+    const verdict = ref === undefined ? { kind: "unread" as const, why: "(no sourceRef)" } : sources.resolve(ref) ?? (final ? sources.unknown(ref) : undefined);
+    if (verdict === undefined) {
+      pending.push({ ks, parent, ancestors });
+      return;
+    }
+    const node = nodeOf(repo, ks, parent, cluster, verdict);
     nodes.push(node);
+    sources.register(node.objects, node.namespace);
     if (ancestors.has(node.id)) return; // a Kustomization that applies itself: do not loop
     const inner = new Set(ancestors).add(node.id);
-    for (const child of node.objects) if (isFluxKustomization(child)) visit(child, node, inner);
+    for (const child of node.objects) if (isFluxKustomization(child)) visit(child, node, inner, final);
   };
-  for (const o of root.objects) if (isFluxKustomization(o)) visit(o, undefined, new Set());
+  const top = new Set([rootId]);
+  for (const o of rootObjects) {
+    if (!isFluxKustomization(o)) continue;
+    // The committed root (or a copy of the bootstrap's) is the root node, not a child of it.
+    if (`${o.namespace ?? "default"}/${o.name}` === rootId && choice.origin !== "flux-instance") continue;
+    visit(o, rootNode, top, false);
+  }
+  // Sources defined by Kustomizations read later: retry until nothing new resolves, then give up.
+  for (let before = Infinity; pending.length > 0;) {
+    const retry = pending.splice(0);
+    const final = retry.length >= before;
+    before = retry.length;
+    for (const p of retry) visit(p.ks, p.parent, p.ancestors, final);
+  }
+  nodes.push(rootNode);
   annotateProviders(nodes, providerTable(providers));
   return nodes;
 }
 
-function nodeOf(repo: Repo, ks: K8sObject, parent: GraphNode | undefined, cluster: string): GraphNode {
+function sourceRefOf(ks: K8sObject): string | undefined {
   const spec = isRecord(ks.body.spec) ? ks.body.spec : {};
-  const namespace = ks.namespace ?? "default";
-  const id = `${namespace}/${ks.name}`;
-  const unresolved: Unresolved[] = [];
   const ref = isRecord(spec.sourceRef) ? spec.sourceRef : {};
-  const sourceRef = typeof ref.name === "string"
+  const namespace = ks.namespace ?? "default";
+  return typeof ref.name === "string"
     ? `${typeof ref.kind === "string" ? ref.kind : "GitRepository"}/${typeof ref.namespace === "string" && ref.namespace !== "" ? ref.namespace : namespace}/${ref.name}`
     : undefined;
+}
+
+function nodeOf(repo: Repo, ks: K8sObject, parent: GraphNode, cluster: string, verdict: SourceVerdict): GraphNode {
+  const spec = isRecord(ks.body.spec) ? ks.body.spec : {};
+  const namespace = ks.namespace ?? "default";
+  const unresolved: Unresolved[] = [];
+  const sourceRef = sourceRefOf(ks);
   const rawPath = typeof spec.path === "string" && spec.path.trim() !== "" ? spec.path : undefined;
   const path = rawPath === undefined ? undefined : substituteKnown(rawPath, substitutionValues(parent));
   let objects: K8sObject[] = [];
-  if (sourceRef !== BOOTSTRAP_SOURCE) {
+  const notes: string[] = [];
+  if (verdict.kind === "unread") {
     unresolved.push({ reason: "external-source", ref: sourceRef ?? "(no sourceRef)", source: ks.source });
-  } else if (path === undefined) {
+    notes.push(verdict.why);
+  } else if (path === undefined && verdict.view.repo === repo) {
     unresolved.push({ reason: "missing-path", ref: "(spec.path not set)", source: ks.source });
+  } else if (path === undefined) {
+    // An unset spec.path is the source's root: the usual form for an artifact built for one purpose.
+    objects = readPath(repo, verdict.view, ".", ks, spec, cluster, unresolved);
   } else if (path.includes("${")) {
     unresolved.push({ reason: "unsubstituted-path", ref: path, source: ks.source });
   } else {
-    let target: string;
-    try {
-      target = fluxPath(repo, path);
-    } catch (e) {
-      if (e instanceof GitopsInputError) throw new GitopsInputError(`spec.path ${path}: ${e.message}`, ks.source.file, ks.source.line);
-      throw e;
-    }
-    // The bootstrap's own Kustomization, when committed (flux bootstrap's gotk-sync.yaml), is the root.
-    if (target !== cluster) {
-      const resolved = resolvePath(repo, target);
-      for (const u of resolved.unresolved) {
-        unresolved.push(u.reason === "missing-path" && u.ref === target ? { ...u, ref: path, source: ks.source } : u);
-      }
-      objects = applyPatches(resolved.objects, fluxSpecPatches(spec));
-      if (typeof spec.targetNamespace === "string" && spec.targetNamespace !== "") {
-        objects = withNamespace(objects, spec.targetNamespace);
-      }
-    }
+    objects = readPath(repo, verdict.view, path, ks, spec, cluster, unresolved);
   }
+  if (verdict.kind === "read") {
+    notes.push(...verdict.notes);
+  }
+  const node = nodeFromObjects(ks, spec, namespace, objects, unresolved, parent);
+  node.path = rawPath;
+  node.sourceRef = sourceRef;
+  node.sourceNotes = notes;
+  return node;
+}
+
+/** The objects `specPath` applies in a readable source, after the Kustomization's own patches and namespace. */
+function readPath(repo: Repo, view: SourceView, specPath: string, ks: K8sObject, spec: Json, cluster: string, unresolved: Unresolved[]): K8sObject[] {
+  let target: string;
+  try {
+    target = fluxPath(view.repo, specPath);
+  } catch (e) {
+    if (e instanceof GitopsInputError) throw new GitopsInputError(`spec.path ${specPath}: ${e.message}`, ks.source.file, ks.source.line);
+    throw e;
+  }
+  // The bootstrap's own Kustomization, when committed (flux bootstrap's gotk-sync.yaml), is the root.
+  if (view.repo === repo && target === cluster) return [];
+  const resolved = resolvePath(view.repo, target, view.ignore === undefined ? {} : { ignore: view.ignore });
+  const fromElsewhere = view.repo !== repo;
+  const relocate = <T extends { source: { file: string; line: number } }>(x: T): T =>
+    fromElsewhere && view.origin !== undefined ? { ...x, source: { ...x.source, file: view.origin(x.source.file) } } : x;
+  for (const u of resolved.unresolved) {
+    unresolved.push(u.reason === "missing-path" && u.ref === target ? { ...u, ref: specPath, source: ks.source } : relocate(u));
+  }
+  let objects = applyPatches(resolved.objects, fluxSpecPatches(spec)).map(relocate);
+  if (typeof spec.targetNamespace === "string" && spec.targetNamespace !== "") {
+    objects = withNamespace(objects, spec.targetNamespace);
+  }
+  return objects;
+}
+
+/** A graph node over objects already read. */
+function nodeFromObjects(ks: K8sObject, spec: Json, namespace: string, objects: K8sObject[], unresolved: Unresolved[], parent: GraphNode | undefined): GraphNode {
+  const id = `${namespace}/${ks.name}`;
   const checks = healthChecksOf(spec);
   const helmObjects = objects.filter(isHelmRelease);
   const waitAll = spec.wait === true;
@@ -158,6 +326,7 @@ function nodeOf(repo: Repo, ks: K8sObject, parent: GraphNode | undefined, cluste
   for (const o of objects) {
     if (!isFluxKustomization(o)) continue;
     const childId = `${o.namespace ?? "default"}/${o.name}`;
+    if (childId === id) continue;
     children.push(childId);
     if (waitAll || covered(checks, { kind: "Kustomization", name: o.name, namespace: o.namespace ?? "default" })) {
       waitedChildren.add(childId);
@@ -174,8 +343,8 @@ function nodeOf(repo: Repo, ks: K8sObject, parent: GraphNode | undefined, cluste
     namespace,
     id,
     source: ks.source,
-    path: rawPath,
-    sourceRef,
+    path: typeof spec.path === "string" ? spec.path : undefined,
+    sourceRef: sourceRefOf(ks),
     dependsOn: dependsOnIds(spec, namespace),
     waits,
     objects,
@@ -189,6 +358,7 @@ function nodeOf(repo: Repo, ks: K8sObject, parent: GraphNode | undefined, cluste
     crdGroups: [...crdGroups].sort(),
     children,
     waitedChildren,
+    sourceNotes: [],
   };
 }
 
@@ -208,7 +378,9 @@ function annotateProviders(nodes: GraphNode[], table: Map<string, ChartProvider>
       const chart = chartNameOf(object, lookup);
       const provider = chart === undefined ? undefined : table.get(chart);
       const crds = provider === undefined ? { groups: [], skipped: [] } : helmReleaseCrds(object, provider);
-      n.helmReleases.push({ object, chart, known: provider !== undefined, ...crds });
+      const waited = n.spec.wait === true
+        || covered(healthChecksOf(n.spec), { kind: "HelmRelease", name: object.name, namespace: object.namespace ?? n.namespace });
+      n.helmReleases.push({ object, chart, known: provider !== undefined, ...crds, waited });
       for (const g of crds.groups) provides.add(g);
     }
     n.providesGroups = [...provides].sort();

@@ -85,9 +85,27 @@ export interface KustomizationNode {
 
 export type Severity = "error" | "warning" | "note";
 
+/** Every rule id a finding can carry (the closed set the reports describe). */
+export type RuleId =
+  | "missing-dependency"
+  | "dependency-cycle"
+  | "duplicate-kustomization"
+  | "consumer-without-provider"
+  | "provider-not-ready"
+  | "crs-with-their-helmrelease"
+  | "crds-skipped"
+  | "unknown-group"
+  | "missing-path"
+  | "unsubstituted-variable"
+  | "unresolved-reference"
+  /** Where a source the cluster reads came from, or why it could not be read (gitops/sources.ts). */
+  | "source-read"
+  /** CRD groups a bootstrap step (helmfile, `--bootstrap-file`) installs before Flux (gitops/helmfile.ts). */
+  | "installed-before-flux";
+
 export interface Finding {
   /** Stable rule id, e.g. "consumer-without-provider". */
-  rule: string;
+  rule: RuleId;
   severity: Severity;
   /** The Kustomization the finding is about ("namespace/name"), when there is one. */
   kustomization?: string;
@@ -103,6 +121,8 @@ export interface VerifySummary {
   warnings: number;
   kustomizations: number;
   objects: number;
+  /** Kustomizations whose source could not be read (an unmapped OCIRepository, another repository...). */
+  unread: number;
 }
 
 /** The result of verifying one cluster path of one repository. */
@@ -140,4 +160,34 @@ export interface VerifyOptions {
   preinstalledGroups?: string[];
   /** Variables the bootstrap's `cluster-vars` ConfigMap supplies (for the substitution rule). */
   clusterVars?: string[];
+  /**
+   * Which root Kustomization runs the cluster path. "committed" (the CLI default): the repository as
+   * committed, i.e. the root's postBuild from `flux-system/gotk-sync.yaml` or a FluxInstance
+   * `spec.sync` in the repository, or no substitution. "stack": as this stack bootstraps it, the
+   * root substituted from `cluster-vars` (gitops/cluster-vars.ts).
+   */
+  bootstrap?: BootstrapMode;
+  /**
+   * The URL the cluster's own GitRepository clones (stack `flux.repoUrl`, `--repo-url`, or the
+   * checkout's `origin`): any source with this URL reads the checkout.
+   */
+  repoUrl?: string;
+  /** Sources read from a local directory: `--source KIND/NAMESPACE/NAME=DIR`, stack `gitops.sources`. */
+  sources?: SourceMapping[];
+  /**
+   * Files a bootstrap step applies before Flux (helmfiles, or manifests holding CRDs), repo-relative
+   * or absolute: `--bootstrap-file FILE`, stack `gitops.bootstrapFiles`. Helmfiles in the
+   * repository's usual places are found without being named.
+   */
+  bootstrapFiles?: string[];
+}
+
+export type BootstrapMode = "committed" | "stack";
+
+/** A Flux source that is read from a local directory instead of its remote. */
+export interface SourceMapping {
+  /** "Kind/namespace/name", e.g. "OCIRepository/flux-system/apps". */
+  source: string;
+  /** The directory holding the source's artifact (absolute, or relative to the repository). */
+  dir: string;
 }

@@ -1,10 +1,12 @@
 import { LineCounter, isMap, isNode, isSeq, parseDocument } from "yaml";
 import { CLUSTER_VARS } from "./cluster-vars";
 import { GitopsInputError } from "./errors";
-import { buildClusterGraph, GraphNode } from "./graph";
-import { resolvePath } from "./kustomize";
-import { ChartProvider, Finding, VerifyOptions, VerifyResult } from "./model";
-import { builtinGroups, eksGroups } from "./providers";
+import { BOOTSTRAP_SOURCE, buildClusterGraph, GraphNode } from "./graph";
+import { bootstrapFiles } from "./helmfile";
+import { BootstrapMode, ChartProvider, Finding, VerifyOptions, VerifyResult } from "./model";
+import { builtinGroups, eksGroups, providerTable } from "./providers";
+import { checkoutBranchOf, SourceResolver } from "./sources";
+import { installedBeforeFlux, sourceRead, sourceRootHint } from "./rules/sources";
 import { Repo } from "./repo";
 import { RuleContext, Rule } from "./rules/context";
 import { dependencyCycle, duplicateKustomization, missingDependency } from "./rules/dependencies";
@@ -20,6 +22,7 @@ const rules: Rule[] = [
   crdOrdering,
   unsubstitutedVariable,
   unresolvedReference,
+  sourceRead,
 ];
 
 const severityOrder = { error: 0, warning: 1, note: 2 } as const;
@@ -30,17 +33,47 @@ const severityOrder = { error: 0, warning: 1, note: 2 } as const;
  */
 export function verifyRepository(repoDir: string, clusterPath: string, options: VerifyOptions = {}): VerifyResult {
   const repo = new Repo(repoDir);
-  const nodes: GraphNode[] = buildClusterGraph(repo, clusterPath, options.providers);
+  const bootstrap = options.bootstrap ?? "committed";
+  const sources = new SourceResolver(repo, {
+    repoUrl: options.repoUrl,
+    sources: options.sources,
+    rootSources: [BOOTSTRAP_SOURCE],
+    checkoutBranch: checkoutBranchOf(repo.root),
+  });
+  try {
+    return verifyWith(repo, repoDir, clusterPath, options, bootstrap, sources);
+  } finally {
+    sources.dispose();
+  }
+}
+
+function verifyWith(repo: Repo, repoDir: string, clusterPath: string, options: VerifyOptions, bootstrap: BootstrapMode, sources: SourceResolver): VerifyResult {
+  const nodes: GraphNode[] = buildClusterGraph(repo, clusterPath, options.providers, { bootstrap, sources });
+  const root = nodes[nodes.length - 1];
   const byId = new Map<string, GraphNode>();
   for (const n of nodes) if (!byId.has(n.id)) byId.set(n.id, n);
+  // CRDs a bootstrap step installs before Flux (helmfiles in the repository, --bootstrap-file).
+  const boot = bootstrapFiles(repo, options.bootstrapFiles ?? [], providerTable(options.providers ?? []));
+  const bootGroups = boot.flatMap((f) => [...f.crdGroups, ...f.releases.flatMap((r) => r.groups)]);
   const context: RuleContext = {
     nodes,
     byId,
-    presentGroups: new Set([...builtinGroups, ...eksGroups, ...(options.preinstalledGroups ?? [])]),
+    presentGroups: new Set([...builtinGroups, ...eksGroups, ...(options.preinstalledGroups ?? []), ...bootGroups]),
     clusterVars: new Set<string>(options.clusterVars ?? CLUSTER_VARS),
-    clusterObjects: resolvePath(repo, clusterPath).objects,
+    clusterObjects: root.objects,
+    bootstrapUnsure: boot.some((f) => f.releases.some((r) => !r.known)),
+    root,
+    bootstrap,
   };
-  const findings: Finding[] = rules.flatMap((rule) => rule(context));
+  // Every path missing but present under an ancestor: the repository was given one level too high.
+  // Those paths are then unseen, not wrong, and what depends on them cannot be judged either.
+  const hint = sourceRootHint(context, (p) => repo.exists(p), repo.normalize(clusterPath));
+  if (hint !== undefined) {
+    for (const n of nodes) {
+      n.unresolved = n.unresolved.map((u) => (u.reason === "missing-path" && u.source === n.source ? { ...u, reason: "outside-source-root" } : u));
+    }
+  }
+  const findings: Finding[] = [...rules.flatMap((rule) => rule(context)), ...installedBeforeFlux(boot), ...(hint === undefined ? [] : [hint.finding])];
   findings.sort((a, b) =>
     severityOrder[a.severity] - severityOrder[b.severity] || a.file.localeCompare(b.file) || a.line - b.line || a.rule.localeCompare(b.rule));
   return {
@@ -53,6 +86,7 @@ export function verifyRepository(repoDir: string, clusterPath: string, options: 
       warnings: findings.filter((f) => f.severity === "warning").length,
       kustomizations: nodes.length,
       objects: nodes.reduce((sum, n) => sum + n.objects.length, 0),
+      unread: nodes.filter((n) => n.unresolved.some((u) => u.reason === "external-source")).length,
     },
   };
 }

@@ -8,6 +8,8 @@
  * where the default AWS provider deploys. Setting both to different regions is an error, since
  * resources would land in one region while the settings describe another.
  */
+import { parseSourceMapping } from "../gitops/sources";
+import { SourceMapping } from "../gitops/model";
 import * as pulumi from "@pulumi/pulumi";
 import {
   CONTROL_PLANE_LOG_TYPES,
@@ -453,7 +455,7 @@ function checkCredentialsAgainstUrl(r: Reader, flux: FluxSettings): void {
 }
 
 function readGitops(r: Reader, value: unknown, defaults: EnvironmentDefaults["gitops"]): GitopsSettings {
-  const fields = r.section("gitops", value, ["repoDir", "clusterPath", "extraProviders", "preinstalledGroups"]);
+  const fields = r.section("gitops", value, ["repoDir", "clusterPath", "extraProviders", "preinstalledGroups", "sources", "bootstrapFiles"]);
   const apiGroup = (at: string, item: unknown) => r.str(at, item, undefined, API_GROUP);
   return {
     repoDir: fields.str("repoDir", defaults.repoDir, LOCAL_DIR),
@@ -467,6 +469,16 @@ function readGitops(r: Reader, value: unknown, defaults: EnvironmentDefaults["gi
       return { chart, groups: provider.list("groups", [], apiGroup) };
     }),
     preinstalledGroups: fields.list("preinstalledGroups", [], apiGroup),
+    sources: fields.list("sources", [], (at, item): SourceMapping => {
+      const text = r.str(at, item, undefined);
+      const parsed = parseSourceMapping(text);
+      if (typeof parsed === "string") {
+        r.report(at, parsed);
+        return { source: "", dir: "" };
+      }
+      return parsed;
+    }),
+    bootstrapFiles: fields.list("bootstrapFiles", [], (at, item) => r.str(at, item, undefined, RELATIVE_DIR)),
   };
 }
 

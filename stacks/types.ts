@@ -1,3 +1,4 @@
+import { SourceMapping } from "../gitops/model";
 /**
  * Typed settings of one stack. `stacks/settings.ts` reads them from Pulumi config
  * (namespace `gitops-cluster`), applies the environment's defaults (`stacks/defaults.ts`) and
@@ -113,6 +114,10 @@ export interface GitopsSettings {
   extraProviders: ExtraProvider[];
   /** Ordering check: API groups installed outside Flux. */
   preinstalledGroups: string[];
+  /** Ordering check: Flux sources read from a local directory ("KIND/NAMESPACE/NAME=DIR", DIR relative to repoDir). */
+  sources: SourceMapping[];
+  /** Ordering check: helmfiles or CRD manifests (repo-relative) applied before Flux starts. */
+  bootstrapFiles: string[];
 }
 
 export interface InjectionSettings {

@@ -9,5 +9,10 @@ export function verifyOptionsFor(settings: Settings): VerifyOptions {
     providers: settings.gitops.extraProviders.map((p) => ({ chart: p.chart, groups: p.groups, how: "crds" as const })),
     preinstalledGroups: settings.gitops.preinstalledGroups,
     clusterVars: [...CLUSTER_VARS],
+    // The root this stack creates substitutes from cluster-vars; sources with its URL are the checkout.
+    bootstrap: "stack",
+    repoUrl: settings.flux.repoUrl,
+    sources: settings.gitops.sources,
+    bootstrapFiles: settings.gitops.bootstrapFiles,
   };
 }

@@ -10,7 +10,7 @@ export interface JsonReport {
   cluster: string;
   kustomizations: JsonKustomization[];
   findings: JsonFinding[];
-  summary: { errors: number; warnings: number; kustomizations: number; objects: number };
+  summary: { errors: number; warnings: number; kustomizations: number; objects: number; unread: number };
 }
 
 export interface JsonKustomization {
@@ -77,13 +77,13 @@ function findingEntry(f: Finding): JsonFinding {
 }
 
 export function toJsonReport(result: VerifyResult): JsonReport {
-  const { errors, warnings, kustomizations, objects } = result.summary;
+  const { errors, warnings, kustomizations, objects, unread } = result.summary;
   return {
     repo: result.repo,
     cluster: result.cluster,
     kustomizations: result.kustomizations.map(kustomizationEntry),
     findings: result.findings.map(findingEntry),
-    summary: { errors, warnings, kustomizations, objects },
+    summary: { errors, warnings, kustomizations, objects, unread },
   };
 }
 

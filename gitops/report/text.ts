@@ -36,6 +36,10 @@ export function renderText(result: VerifyResult): string {
     rule: Math.max(0, ...findings.map((f) => f.rule.length)),
   };
   const lines: string[] = [];
+  // First what was read at all, so "0 errors" over a cluster read blind cannot pass for a proof.
+  const { unread } = result.summary;
+  lines.push(`${result.summary.kustomizations - unread} of ${count(result.summary.kustomizations, "Kustomization")} read` +
+    (unread > 0 ? ` (${unread} behind sources this check cannot read: map them with --source KIND/NAMESPACE/NAME=DIR)` : ""));
   for (const f of findings) {
     const head = [location(f, result.cluster).padEnd(widths.where), f.severity.padEnd(widths.severity), f.rule.padEnd(widths.rule)].join("  ");
     // A message of several lines keeps its continuation lines under the message column.

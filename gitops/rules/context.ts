@@ -1,4 +1,4 @@
-import { Finding, K8sObject, Severity } from "../model";
+import { Finding, K8sObject, RuleId, Severity } from "../model";
 import { GraphNode } from "../graph";
 
 /** What every rule reads: the graph and the verification's options, resolved once. */
@@ -12,13 +12,19 @@ export interface RuleContext {
   clusterVars: ReadonlySet<string>;
   /** The objects of the cluster path, applied by the bootstrap's root Kustomization. */
   clusterObjects: K8sObject[];
+  /** True when a bootstrap step installs CRDs this check could not name (an unknown chart). */
+  bootstrapUnsure: boolean;
+  /** The root that applies the cluster path (the last node). */
+  root: GraphNode;
+  /** Which root runs the cluster path: the committed one, or this stack's. */
+  bootstrap: "committed" | "stack";
 }
 
 export type Rule = (context: RuleContext) => Finding[];
 
 /** A finding about a Kustomization, located at its object unless told otherwise. */
 export function findingAt(
-  rule: string,
+  rule: RuleId,
   severity: Severity,
   node: GraphNode | undefined,
   message: string,

@@ -37,8 +37,9 @@ class Reach {
   readyGroups(node: GraphNode): Set<string> {
     return this.memo(this.ready, node, () => {
       const out = new Set(node.crdGroups);
+      // Per release: a health check on one HelmRelease makes the Kustomization wait for that one.
       for (const h of node.helmReleases) {
-        if (node.waits) for (const g of h.groups) out.add(g);
+        if (h.waited) for (const g of h.groups) out.add(g);
       }
       for (const g of this.availableTo(node)) out.add(g);
       for (const c of this.children(node, true)) for (const g of this.readyGroups(c)) out.add(g);
@@ -127,7 +128,7 @@ export const crdOrdering: Rule = (context) => {
   const { providers, skippers } = providerIndex(context);
   const findings: Finding[] = [];
   const notReady = new Map<string, { provider: GraphNode; consumers: Set<string>; groups: Set<string> }>();
-  const skipped = new Map<string, { provider: GraphNode; consumers: Set<string>; groups: Set<string> }>();
+  const skipped = new Map<string, { provider: GraphNode; consumers: Set<string>; groups: Set<string>; unsure: boolean }>();
   const seen = new Set<string>();
   for (const consumer of context.nodes) {
     if (seen.has(consumer.id)) continue; // duplicates are reported once, by their own rule
@@ -140,7 +141,8 @@ export const crdOrdering: Rule = (context) => {
         findings.push(crsWithTheirHelmRelease(consumer, group, own.object.name, own.chart));
         continue;
       }
-      const candidates = (providers.get(group) ?? []).filter((p) => p.id !== consumer.id);
+      // A Kustomization with spec.kubeConfig applies to another cluster: only providers there count.
+      const candidates = (providers.get(group) ?? []).filter((p) => p.id !== consumer.id && targetCluster(p) === targetCluster(consumer));
       const reached = candidates.length === 0 ? [] : reachedProviders(reach, consumer, candidates);
       if (reached.length > 0) {
         for (const p of reached) {
@@ -150,10 +152,12 @@ export const crdOrdering: Rule = (context) => {
           notReady.set(p.id, entry);
         }
       } else if (candidates.length > 0) {
-        findings.push(consumerWithoutProvider(consumer, group, candidates, reach.unsureUpstream(consumer)));
+        findings.push(consumerWithoutProvider(consumer, group, candidates, reach.unsureUpstream(consumer) || context.bootstrapUnsure));
       } else if ((skippers.get(group) ?? []).length > 0) {
         for (const p of skippers.get(group)!) {
-          const entry = skipped.get(p.id) ?? { provider: p, consumers: new Set(), groups: new Set() };
+          const entry = skipped.get(p.id) ?? { provider: p, consumers: new Set(), groups: new Set(), unsure: context.bootstrapUnsure };
+          // The CRDs may come from what this check cannot see upstream of the consumer or the skipper.
+          if (reach.unsureUpstream(consumer) || reach.unsureUpstream(p)) entry.unsure = true;
           entry.consumers.add(consumer.id);
           entry.groups.add(group);
           skipped.set(p.id, entry);
@@ -164,9 +168,17 @@ export const crdOrdering: Rule = (context) => {
     }
   }
   for (const { provider, consumers, groups } of notReady.values()) findings.push(providerNotReady(context, provider, consumers, groups));
-  for (const { provider, consumers, groups } of skipped.values()) findings.push(crdsSkipped(provider, consumers, groups));
+  for (const { provider, consumers, groups, unsure } of skipped.values()) findings.push(crdsSkipped(provider, consumers, groups, unsure));
   return findings;
 };
+
+/** The cluster a Kustomization applies to: "" for this one, the kubeConfig secret for a remote one. */
+function targetCluster(node: GraphNode): string {
+  const kubeConfig = node.spec.kubeConfig;
+  if (kubeConfig === undefined || kubeConfig === null || typeof kubeConfig !== "object") return "";
+  const ref = (kubeConfig as { secretRef?: { name?: unknown } }).secretRef;
+  return `${node.namespace}/${typeof ref?.name === "string" ? ref.name : JSON.stringify(kubeConfig)}`;
+}
 
 function objectsOfGroup(consumer: GraphNode, group: string): string {
   const kinds = [...new Set(consumer.objects.filter((o) => o.group === group).map((o) => o.kind))];
@@ -188,8 +200,8 @@ function consumerWithoutProvider(consumer: GraphNode, group: string, providers: 
 function providerNotReady(context: RuleContext, provider: GraphNode, consumers: Set<string>, groups: Set<string>): Finding {
   const parent = provider.parent === undefined ? undefined : context.byId.get(provider.parent);
   const releases = provider.helmReleases.filter((h) => h.groups.some((g) => groups.has(g)));
-  const checks = releases.map((h) => `{kind: HelmRelease, name: ${h.object.name}, namespace: ${h.object.namespace ?? provider.namespace}}`);
-  const fix = !provider.waits && releases.length > 0
+  const checks = releases.filter((h) => !h.waited).map((h) => `{kind: HelmRelease, name: ${h.object.name}, namespace: ${h.object.namespace ?? provider.namespace}}`);
+  const fix = releases.some((h) => !h.waited)
     ? `set \`wait: true\` in spec of ${provider.id} (${provider.source.file}:${provider.source.line}), or add healthChecks ${checks.join(", ")}`
     : parent !== undefined
       ? `set \`wait: true\` in spec of ${parent.id} (${parent.source.file}:${parent.source.line}), which applies ${provider.id}, or depend on ${provider.id} directly`
@@ -211,11 +223,11 @@ function crsWithTheirHelmRelease(consumer: GraphNode, group: string, release: st
 }
 
 /** `install.crds: Skip` on the only provider of a group that Kustomizations use. */
-function crdsSkipped(provider: GraphNode, consumers: Set<string>, groups: Set<string>): Finding {
+function crdsSkipped(provider: GraphNode, consumers: Set<string>, groups: Set<string>, unsure: boolean): Finding {
   const releases = provider.helmReleases.filter((h) => h.skipped.some((g) => groups.has(g))).map((h) => h.object.name);
   return findingAt(
-    "crds-skipped", "error", provider,
-    `HelmRelease ${releases.join(", ")} in ${provider.id} sets install.crds: Skip, so nothing installs ${[...groups].join(", ")}, which ${[...consumers].join(", ")} use${consumers.size > 1 ? "" : "s"}`,
+    "crds-skipped", unsure ? "warning" : "error", provider,
+    `HelmRelease ${releases.join(", ")} in ${provider.id} sets install.crds: Skip, so nothing this check reads installs ${[...groups].join(", ")}, which ${[...consumers].join(", ")} use${consumers.size > 1 ? "" : "s"}${unsure ? " (a remote resource, an unread source or a bootstrap step may install them)" : ""}`,
     `remove \`install.crds: Skip\` (the default is Create) from HelmRelease ${releases.join(", ")}, or declare the groups pre-installed if a bootstrap step installs the CRDs`,
   );
 }

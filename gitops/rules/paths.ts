@@ -49,11 +49,14 @@ export const unresolvedReference: Rule = (context) => {
   const findings: Finding[] = [];
   for (const node of context.nodes) {
     for (const u of node.unresolved) {
-      if (u.reason === "missing-path" || u.reason === "not-a-kustomization") continue;
+      // Paths outside the source root are summed up by one finding that names the real root.
+      if (u.reason === "missing-path" || u.reason === "not-a-kustomization" || u.reason === "outside-source-root") continue;
       findings.push(findingAt(
         "unresolved-reference", "note", node,
-        `${node.id}: ${u.reason} ${u.ref} cannot be read offline; what it applies is not checked`,
-        u.reason === "external-source" ? "check that source separately, or point the Kustomization at the cluster's own GitRepository"
+        u.reason === "external-source" && node.sourceNotes.length > 0
+          ? `${node.id}: its source ${u.ref} is not read (${node.sourceNotes.join("; ")}); what it applies is not checked`
+          : `${node.id}: ${u.reason} ${u.ref} cannot be read offline; what it applies is not checked`,
+        u.reason === "external-source" ? `map it to a local directory with --source ${u.ref}=DIR (stack setting gitops.sources), or point the Kustomization at the cluster's own source`
           : `nothing to fix if ${u.ref} is intended`,
         u.source,
       ));

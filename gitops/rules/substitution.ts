@@ -1,6 +1,6 @@
 import { Finding, K8sObject } from "../model";
 import { CLUSTER_VARS_CONFIGMAP } from "../cluster-vars";
-import { BOOTSTRAP_KUSTOMIZATION, GraphNode } from "../graph";
+import { GraphNode } from "../graph";
 import { VariableUse, variableUses } from "../kustomize";
 import { Rule, RuleContext, findingAt } from "./context";
 import { isRecord } from "../yaml";
@@ -18,11 +18,15 @@ function usesIn(value: unknown, out: VariableUse[]): VariableUse[] {
   return out;
 }
 
-/** Objects annotated `kustomize.toolkit.fluxcd.io/substitute: disabled` are skipped by Flux. */
+/**
+ * Objects labelled or annotated `kustomize.toolkit.fluxcd.io/substitute: disabled` are skipped by
+ * Flux (fluxcd/pkg kustomize/kustomize_varsub.go, SubstituteVariables: labels and annotations both).
+ */
 function substitutionDisabled(o: K8sObject): boolean {
   const meta = isRecord(o.body.metadata) ? o.body.metadata : {};
   const annotations = isRecord(meta.annotations) ? meta.annotations : {};
-  return annotations["kustomize.toolkit.fluxcd.io/substitute"] === "disabled";
+  const labels = isRecord(meta.labels) ? meta.labels : {};
+  return annotations["kustomize.toolkit.fluxcd.io/substitute"] === "disabled" || labels["kustomize.toolkit.fluxcd.io/substitute"] === "disabled";
 }
 
 /** What a Kustomization's postBuild supplies; `complete` is false when a source cannot be read. */
@@ -75,9 +79,13 @@ function supplyOf(node: GraphNode, context: RuleContext, keys: Map<string, strin
 export const unsubstitutedVariable: Rule = (context) => {
   const keys = dataKeys(context);
   const findings: Finding[] = [];
-  const rootSupply: Supply = { hasPostBuild: true, names: new Set(context.clusterVars), complete: true, fromClusterVars: true };
-  check(context.clusterObjects, undefined, rootSupply, context, findings);
-  const seen = new Set<string>();
+  // The root that really runs: this stack's substitutes from cluster-vars; a committed one as written
+  // (gotk-sync.yaml, a FluxInstance's patches); none committed means no substitution at all.
+  const rootSupply: Supply = context.bootstrap === "stack"
+    ? { hasPostBuild: true, names: new Set(context.clusterVars), complete: true, fromClusterVars: true }
+    : supplyOf(context.root, context, keys);
+  check(context.root.objects, undefined, rootSupply, context, findings);
+  const seen = new Set<string>([context.root.id]);
   for (const node of context.nodes) {
     if (seen.has(node.id)) continue;
     seen.add(node.id);
@@ -87,7 +95,9 @@ export const unsubstitutedVariable: Rule = (context) => {
 };
 
 function check(objects: K8sObject[], node: GraphNode | undefined, supply: Supply, context: RuleContext, findings: Finding[]): void {
-  const where = node === undefined ? "the cluster path (substituted by the bootstrap from cluster-vars)" : node.id;
+  const where = node === undefined
+    ? context.bootstrap === "stack" ? "the cluster path (substituted by the bootstrap from cluster-vars)" : `the root ${context.root.id} that applies the cluster path`
+    : node.id;
   for (const o of objects) {
     if (substitutionDisabled(o)) continue;
     const reported = new Set<string>();
@@ -96,10 +106,16 @@ function check(objects: K8sObject[], node: GraphNode | undefined, supply: Supply
       reported.add(use.name);
       const isClusterVar = context.clusterVars.has(use.name);
       const object = `${o.kind} ${o.namespace === undefined ? "" : `${o.namespace}/`}${o.name}`;
-      let severity: "error" | "warning";
+      let severity: "error" | "warning" | "note";
       let message: string;
       let fix: string;
-      if (node !== undefined && !supply.hasPostBuild) {
+      if (node === undefined && !supply.hasPostBuild) {
+        // The committed root substitutes nothing: the text is applied as written, often on purpose
+        // (a shell script in a ConfigMap, a CRD description). Only say so.
+        severity = "note";
+        message = `${object} uses \${${use.name}}, but ${where} has no spec.postBuild (as committed): Flux applies the text unreplaced`;
+        fix = `nothing to fix if the text is meant literally; bootstrapped by this stack (--bootstrap stack) the root substitutes from ${CLUSTER_VARS_CONFIGMAP}`;
+      } else if (node !== undefined && !supply.hasPostBuild) {
         // Without postBuild Flux substitutes nothing: a literal `${X}` may be intended (a shell script), a cluster variable is not.
         severity = isClusterVar ? "error" : "warning";
         message = `${object} uses \${${use.name}}, but ${where} has no spec.postBuild: Flux applies the text \${${use.name}} unreplaced`;
@@ -114,7 +130,7 @@ function check(objects: K8sObject[], node: GraphNode | undefined, supply: Supply
           : `define ${use.name} in ${node === undefined ? `the ${CLUSTER_VARS_CONFIGMAP} ConfigMap (stack settings)` : `spec.postBuild.substitute of ${node.id}`}, give it a default (\${${use.name}:=value}), or escape it as $\${${use.name}}`;
       }
       const finding = findingAt("unsubstituted-variable", severity, node, message, fix, o.source);
-      findings.push(node === undefined ? { ...finding, kustomization: BOOTSTRAP_KUSTOMIZATION } : finding);
+      findings.push(node === undefined ? { ...finding, kustomization: context.root.id } : finding);
     }
   }
 }

@@ -57,7 +57,7 @@ describe("gitops-cluster verify", function () {
       const io = capture();
       const code = await command.run(["--repo", EXAMPLE, "--cluster", cluster], io);
       assert.strictEqual(code, 0, io.out + io.err);
-      assert.match(io.out, /^0 errors, 0 warnings in \d+ Kustomizations \(\d+ objects\)\n$/);
+      assert.match(io.out, /^(\d+) of \1 Kustomizations read\n0 errors, 0 warnings in \d+ Kustomizations \(\d+ objects\)\n$/);
     });
   }
 

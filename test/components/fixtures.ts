@@ -58,7 +58,7 @@ export function developmentSettings(): Settings {
       interval: "1m",
       credentials: { kind: "deployKey", github: { owner: "acme", repository: "gitops" } },
     },
-    gitops: { repoDir: "examples/gitops", clusterPath: "clusters/development", extraProviders: [], preinstalledGroups: [] },
+    gitops: { repoDir: "examples/gitops", clusterPath: "clusters/development", extraProviders: [], preinstalledGroups: [], sources: [], bootstrapFiles: [] },
     injection: {
       mode: "substitute",
       key: "iam_role",

@@ -212,7 +212,7 @@ describe("unsubstituted-variable", () => {
     const root = writeRepo({
       "clusters/dev/app.yaml": fluxKustomization("app", { path: "./apps/${ENVIRONMENT}", postBuild: { substitute: { NAME: "${CLUSTER_NAME}-${SHARD}" } } }),
     });
-    assert.deepStrictEqual(brief(root), [
+    assert.deepStrictEqual(brief(root, { bootstrap: "stack" }), [
       "error unsubstituted-variable flux-system/flux-system clusters/dev/app.yaml:1",
       "note unresolved-reference flux-system/app clusters/dev/app.yaml:1", // ./apps/${ENVIRONMENT}: value unknown offline
     ]);

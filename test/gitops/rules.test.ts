@@ -52,7 +52,8 @@ describe("ordering rules on the fixture repositories", () => {
     const result = verify("resolution");
     assert.deepStrictEqual(result.findings, []);
     assert.deepStrictEqual(result.kustomizations.map((k) => [k.id, k.waits, k.objects.length]),
-      [["flux-system/infra-controllers", true, 8], ["flux-system/infra-configs", true, 3], ["flux-system/apps", true, 3]]);
+      [["flux-system/infra-controllers", true, 8], ["flux-system/infra-configs", true, 3], ["flux-system/apps", true, 3],
+        ["flux-system/flux-system", false, 3]]); // the root applying the cluster path, a node of its own
   });
 
   it("a pre-installed group needs no provider", () => {

@@ -14,7 +14,7 @@ describe("renderJson", () => {
     for (const f of report.findings) {
       assert.deepStrictEqual(Object.keys(f), ["rule", "severity", "kustomization", "message", "file", "line", "fix"]);
     }
-    assert.deepStrictEqual(Object.keys(report.summary), ["errors", "warnings", "kustomizations", "objects"]);
+    assert.deepStrictEqual(Object.keys(report.summary), ["errors", "warnings", "kustomizations", "objects", "unread"]);
   });
 
   it("carries the values of the result, not the objects themselves", () => {
@@ -22,7 +22,7 @@ describe("renderJson", () => {
     const report = JSON.parse(renderJson(broken));
     assert.strictEqual(report.repo, "examples/gitops");
     assert.strictEqual(report.cluster, "clusters/development");
-    assert.deepStrictEqual(report.summary, { errors: 2, warnings: 1, kustomizations: 4, objects: 4 });
+    assert.deepStrictEqual(report.summary, { errors: 2, warnings: 1, kustomizations: 4, objects: 4, unread: 0 });
     const apps = report.kustomizations.find((k: { name: string }) => k.name === "apps");
     assert.deepStrictEqual(apps.dependsOn, ["flux-system/kustomized-infra", "flux-system/ghost"]);
     assert.strictEqual(apps.waits, false);

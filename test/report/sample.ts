@@ -40,6 +40,7 @@ export function result(kustomizations: KustomizationNode[], findings: Finding[])
     summary: {
       errors: findings.filter((f) => f.severity === "error").length,
       warnings: findings.filter((f) => f.severity === "warning").length,
+      unread: 0,
       kustomizations: kustomizations.length,
       objects: kustomizations.reduce((n, k) => n + k.objects.length, 0),
     },

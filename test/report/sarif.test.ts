@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import { renderSarif, renderText, RULE_DESCRIPTIONS } from "../../gitops/report";
 import { brokenResult, node, result } from "./sample";
+import { RuleId } from "../../gitops/model";
 
 /** The members SARIF 2.1.0 requires and GitHub code scanning reads, checked by hand (no schema validator is installed). */
 function assertUploadable(log: any): void {
@@ -65,7 +66,7 @@ describe("renderSarif", () => {
 
   it("describes a rule id the table does not know, rather than failing", () => {
     const log = JSON.parse(renderSarif(result([node({ name: "a" })], [
-      { rule: "brand-new-rule", severity: "note", message: "m", file: "a.yaml", line: 2, fix: "f" },
+      { rule: "brand-new-rule" as RuleId, severity: "note", message: "m", file: "a.yaml", line: 2, fix: "f" },
     ])));
     assertUploadable(log);
     assert.strictEqual(log.runs[0].tool.driver.rules[0].shortDescription.text, "brand new rule.");
@@ -114,6 +115,6 @@ describe("renderSarif and renderText on a finding with no file", () => {
     ]);
     const log = JSON.parse(renderSarif(nowhere));
     assert.strictEqual(log.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri, "clusters/development");
-    assert.match(renderText(nowhere), /^clusters\/development  error  dependency-cycle  m\n/);
+    assert.match(renderText(nowhere), /^1 of 1 Kustomization read\nclusters\/development  error  dependency-cycle  m\n/);
   });
 });

@@ -40,9 +40,15 @@ describe("renderText", () => {
     assert.ok(text.endsWith("2 errors, 1 warning in 4 Kustomizations (4 objects)\n"), text);
   });
 
-  it("prints only the summary when there is nothing to report", () => {
+  it("prints only what was read and the summary when there is nothing to report", () => {
     const clean = result([node({ name: "sources" })], []);
-    assert.strictEqual(renderText(clean), "0 errors, 0 warnings in 1 Kustomization (0 objects)\n");
+    assert.strictEqual(renderText(clean), "1 of 1 Kustomization read\n0 errors, 0 warnings in 1 Kustomization (0 objects)\n");
+  });
+
+  it("says first how many Kustomizations stay unread, so a blind run cannot pass for a proof", () => {
+    const blind = result([node({ name: "a" }), node({ name: "b" })], []);
+    blind.summary.unread = 1;
+    assert.match(renderText(blind), /^1 of 2 Kustomizations read \(1 behind sources this check cannot read: map them with --source KIND\/NAMESPACE\/NAME=DIR\)\n/);
   });
 
   it("keeps a message of several lines under its message column, and has no colour codes", () => {
