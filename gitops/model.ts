@@ -47,7 +47,9 @@ export type UnresolvedReason =
   | "external-source"
   | "unsubstituted-path"
   | "unsupported-kustomize"
-  | "kustomize-error";
+  | "kustomize-error"
+  /** spec.path is missing here but exists under an ancestor: the Flux source root is probably a subdirectory. */
+  | "outside-source-root";
 
 /** Something a path refers to that cannot be resolved offline; recorded, never guessed. */
 export interface Unresolved {

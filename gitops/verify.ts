@@ -70,7 +70,7 @@ function verifyWith(repo: Repo, repoDir: string, clusterPath: string, options: V
   const hint = sourceRootHint(context, (p) => repo.exists(p), repo.normalize(clusterPath));
   if (hint !== undefined) {
     for (const n of nodes) {
-      n.unresolved = n.unresolved.map((u) => (u.reason === "missing-path" && u.source === n.source ? { ...u, reason: "outside-source-root" } : u));
+      n.unresolved = n.unresolved.map((u) => (u.reason === "missing-path" && u.source === n.source ? { ...u, reason: "outside-source-root" as const } : u));
     }
   }
   const findings: Finding[] = [...rules.flatMap((rule) => rule(context)), ...installedBeforeFlux(boot), ...(hint === undefined ? [] : [hint.finding])];

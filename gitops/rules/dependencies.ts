@@ -1,9 +1,9 @@
-import { Finding } from "../model";
+import { Finding, UnresolvedReason } from "../model";
 import { BOOTSTRAP_KUSTOMIZATION, GraphNode } from "../graph";
 import { Rule, RuleContext, findingAt } from "./context";
 
 /** Reasons a Kustomization may exist that this analysis could not see. */
-export const HIDDEN_REASONS = new Set(["external-source", "remote-resource", "helm-charts", "unsubstituted-path", "outside-source-root"]);
+export const HIDDEN_REASONS = new Set<UnresolvedReason>(["external-source", "remote-resource", "helm-charts", "unsubstituted-path", "outside-source-root"]);
 
 function graphHasHiddenParts(context: RuleContext): boolean {
   return context.nodes.some((n) => n.unresolved.some((u) => HIDDEN_REASONS.has(u.reason)));
