@@ -68,6 +68,11 @@ const DEVELOPMENT: EnvironmentDefaults = {
     logTypes: ["api", "audit"],
     adminPrincipalArns: [],
     protect: false,
+    pipelineRoles: {},
+    // Pods may reach the instance metadata service (and the node role) in development, where no
+    // Pod Identity association is required for a controller to work.
+    nodeMetadataHopLimit: 2,
+    encryptNodeVolumes: false,
   },
   // Two burstable instance families so Spot has more capacity pools to draw from.
   nodeGroup: {
@@ -106,6 +111,12 @@ const PRODUCTION: EnvironmentDefaults = {
     secretsEncryption: true,
     logTypes: [...CONTROL_PLANE_LOG_TYPES],
     protect: true,
+    // Hop limit 1: a pod's request to IMDS crosses one more network hop than the node's own, so
+    // pods can no longer take the node role's credentials; controllers that call AWS get their
+    // own role through Pod Identity (PlatformAddons) instead.
+    // https://docs.aws.amazon.com/eks/latest/best-practices/identity-and-access-management.html
+    nodeMetadataHopLimit: 1,
+    encryptNodeVolumes: true,
   },
   // On-demand, and three nodes so one per zone survives a node or zone loss.
   nodeGroup: {

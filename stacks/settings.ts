@@ -61,6 +61,7 @@ import type {
   NetworkSettings,
   NodeGroupSettings,
   NodeTaint,
+  PipelineRoles,
   Settings,
 } from "./types";
 
@@ -178,6 +179,9 @@ function readCluster(
     "logTypes",
     "adminPrincipalArns",
     "protect",
+    "pipelineRoles",
+    "nodeMetadataHopLimit",
+    "encryptNodeVolumes",
   ]);
   const cluster: ClusterSettings = {
     name: fields.str("name", defaultName, EKS_CLUSTER_NAME),
@@ -195,6 +199,9 @@ function readCluster(
       r.str(at, item, undefined, IAM_PRINCIPAL_ARN),
     ),
     protect: fields.bool("protect", defaults.protect),
+    pipelineRoles: readPipelineRoles(r, fields),
+    nodeMetadataHopLimit: fields.int("nodeMetadataHopLimit", defaults.nodeMetadataHopLimit, { min: 1, max: 2 }) as 1 | 2,
+    encryptNodeVolumes: fields.bool("encryptNodeVolumes", defaults.encryptNodeVolumes),
   };
   reportDuplicates(r, fields.key("logTypes"), cluster.logTypes);
   reportDuplicates(r, fields.key("adminPrincipalArns"), cluster.adminPrincipalArns);
@@ -208,6 +215,21 @@ function readCluster(
     );
   }
   return cluster;
+}
+
+/** `cluster.pipelineRoles`: {deploy, preview}, each an IAM role ARN, not the same role twice. */
+function readPipelineRoles(r: Reader, cluster: Section): PipelineRoles {
+  if (!cluster.has("pipelineRoles")) return {};
+  const fields = cluster.section("pipelineRoles", ["deploy", "preview"]);
+  const roles: PipelineRoles = {};
+  for (const purpose of ["deploy", "preview"] as const) {
+    if (fields.has(purpose)) roles[purpose] = fields.str(purpose, undefined, IAM_PRINCIPAL_ARN);
+  }
+  const previewAt = fields.key("preview");
+  if (roles.deploy && roles.deploy === roles.preview && r.ok(previewAt)) {
+    r.report(previewAt, `must differ from cluster.pipelineRoles.deploy (got ${show(roles.preview)} for both): preview only reads`);
+  }
+  return roles;
 }
 
 function checkEndpoints(r: Reader, cluster: ClusterSettings): void {
@@ -342,6 +364,13 @@ function readNodeGroup(r: Reader, at: string, value: unknown, defaults: NodeGrou
     taints: fields.list("taints", [], (itemAt, item) => readTaint(r, itemAt, item)),
     dedicatedRole: fields.bool("dedicatedRole", defaults.dedicatedRole),
   };
+  // The node group's EKS name is `<name>-` plus the 26-character suffix the AWS provider adds to a
+  // name prefix (terraform-plugin-sdk helper/id UniqueIDSuffixLength, used for pulumi-eks's
+  // nodeGroupNamePrefix), and EKS accepts at most 63 characters.
+  const nameAt = fields.key("name");
+  if (r.ok(nameAt) && group.name.length > MAX_NODE_GROUP_NAME) {
+    r.report(nameAt, `must be at most ${MAX_NODE_GROUP_NAME} characters, so the node group's EKS name fits 63 (got ${group.name.length})`);
+  }
   if (r.ok(fields.key("instanceTypes")) && group.instanceTypes.length === 0) {
     r.report(fields.key("instanceTypes"), "must list at least one instance type such as m7i.large (got [])");
   }
@@ -354,6 +383,9 @@ function readNodeGroup(r: Reader, at: string, value: unknown, defaults: NodeGrou
   }
   return group;
 }
+
+/** 63 (EKS) - 26 (the provider's unique suffix) - 1 (the "-" before it). */
+export const MAX_NODE_GROUP_NAME = 36;
 
 function readTaint(r: Reader, at: string, value: unknown): NodeTaint {
   const fields = r.section(at, value, ["key", "value", "effect"]);

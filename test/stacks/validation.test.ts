@@ -90,7 +90,7 @@ describe("stack settings validation", () => {
 
     it("rejects a scalar where an object is expected", () => {
       assert.deepEqual(problemsOf({ ...dev(), cluster: "acme" }), [
-        'gitops-cluster:cluster must be an object with keys name, kubernetesVersion, endpointPublicAccess, endpointPrivateAccess, publicAccessCidrs, secretsEncryption, logTypes, adminPrincipalArns, protect (got "acme")',
+        'gitops-cluster:cluster must be an object with keys name, kubernetesVersion, endpointPublicAccess, endpointPrivateAccess, publicAccessCidrs, secretsEncryption, logTypes, adminPrincipalArns, protect, pipelineRoles, nodeMetadataHopLimit, encryptNodeVolumes (got "acme")',
       ]);
     });
 
