@@ -414,6 +414,7 @@ function readFlux(
     "path",
     "interval",
     "credentials",
+    "deployKeyGeneration",
   ]);
   const expectedPath = fluxPathFor(clusterPath);
   const repoUrl: Expectation = { expected: REPO_URL_EXPECTED, test: (url) => parseRepoUrl(url) !== undefined };
@@ -426,6 +427,13 @@ function readFlux(
     interval: fields.str("interval", defaults.interval, DURATION),
     credentials: readCredentials(r, fields.section("credentials", ["kind", "github", "secretName"])),
   };
+  if (fields.has("deployKeyGeneration")) {
+    const generation = readDeployKeyGeneration(r, fields.key("deployKeyGeneration"), fields.raw("deployKeyGeneration"));
+    if (generation !== undefined) flux.deployKeyGeneration = generation;
+    if (flux.credentials.kind !== "deployKey" && r.ok(fields.key("deployKeyGeneration"))) {
+      r.report(fields.key("deployKeyGeneration"), "applies only to flux.credentials kind deployKey (got kind existingSecret)");
+    }
+  }
   // The ordering check reads gitops.clusterPath and Flux reconciles flux.path: one directory.
   if (r.ok(fields.key("path"), "gitops.clusterPath") && flux.path.replace(/\/+$/, "") !== expectedPath) {
     const text = `must be ${expectedPath}, the directory gitops.clusterPath names (got ${show(flux.path)})`;
@@ -433,6 +441,26 @@ function readFlux(
   }
   if (value !== undefined && r.ok(fields.key("repoUrl"))) checkCredentialsAgainstUrl(r, flux);
   return flux;
+}
+
+/**
+ * `flux.deployKeyGeneration`: a positive integer or a date YYYY-MM-DD, as text (it becomes part
+ * of resource names, so 7 and "7" are one generation).
+ */
+function readDeployKeyGeneration(r: Reader, at: string, value: unknown): string | undefined {
+  const text = typeof value === "number" ? String(value) : value;
+  const valid = typeof text === "string" && (/^[1-9]\d{0,8}$/.test(text) || isCalendarDate(text));
+  if (!valid) {
+    r.report(at, `must be a positive integer such as 2 or a date such as 2026-11-30 (got ${show(value)})`);
+    return undefined;
+  }
+  return text as string;
+}
+
+function isCalendarDate(text: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
+  const date = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(text);
 }
 
 function readCredentials(r: Reader, fields: Section): GitCredentials {
