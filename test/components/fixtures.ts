@@ -53,7 +53,7 @@ export function developmentSettings(): Settings {
       },
     ],
     flux: {
-      version: "2.9.2",
+      version: "2.9.4",
       operatorChartVersion: "0.60.0",
       repoUrl: "ssh://git@github.com/acme/gitops.git",
       branch: "main",
