@@ -11,6 +11,7 @@ import { Network } from "./components/network";
 import { NodeRole } from "./components/node-role";
 import { OrderingCheck } from "./components/ordering-check";
 import { OverlayInjection } from "./components/overlay-injection";
+import { kubeconfigCredentials } from "./stacks/aws-credentials";
 import { dedicatedRoleName, sharedRoleName } from "./stacks/defaults";
 import { loadSettings } from "./stacks/settings";
 import { verifyOptionsFor } from "./stacks/verify-options";
@@ -72,6 +73,10 @@ const cluster = new Cluster("cluster", {
   secretsEncryption: settings.cluster.secretsEncryption,
   logTypes: settings.cluster.logTypes,
   adminPrincipalArns: settings.cluster.adminPrincipalArns,
+  pipelineRoles: settings.cluster.pipelineRoles,
+  nodeMetadataHopLimit: settings.cluster.nodeMetadataHopLimit,
+  encryptNodeVolumes: settings.cluster.encryptNodeVolumes,
+  kubeconfigCredentials: kubeconfigCredentials(),
   protect: settings.cluster.protect,
   nodeRoleArn: nodeRole.arn,
   nodeRoleArns: mapValues(dedicatedRoles, (role) => role.arn),
@@ -81,7 +86,8 @@ const cluster = new Cluster("cluster", {
 
 // Depending on the node groups: Flux's controllers need nodes, and on destroy Flux goes first.
 new FluxBootstrap("flux", {
-  kubeconfig: cluster.kubeconfig,
+  // With the stack's aws:profile and role, unlike the exported kubeconfig (for people).
+  kubeconfig: cluster.providerKubeconfig,
   clusterName: cluster.clusterName,
   environment: settings.environment,
   region: settings.region,

@@ -61,8 +61,11 @@ function injectionText(injection: InjectionOutput): string {
     lines.push(`    supplied: ${injection.suppliedVariables.join(", ")}`);
     for (const p of injection.placeholders) lines.push(`    ${p.file}:${p.line}  ${p.namespace}  \${${p.variable}}`);
   } else {
-    lines.push(`mode commit: ${injection.commits.length} file(s) of ${injection.overlayDir} to commit`);
+    // Every file carrying the key is declared on every run; edits are what the checkout still lacks.
+    const pending = injection.commits.filter((c) => c.edits.length > 0).length;
+    lines.push(`mode commit: ${injection.commits.length} file(s) of ${injection.overlayDir} declared, ${pending} not yet in the checkout`);
     for (const c of injection.commits) {
+      if (c.edits.length === 0) lines.push(`    ${c.file}  up to date`);
       for (const e of c.edits) lines.push(`    ${c.file}:${e.line}  ${e.namespace}  ${e.from || '""'} -> ${e.to}`);
     }
   }

@@ -1,7 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as eks from "@pulumi/eks";
 import * as pulumi from "@pulumi/pulumi";
-import type { ControlPlaneLogType, NodeGroupSettings } from "../stacks/types";
+import type { ControlPlaneLogType, NodeGroupSettings, PipelineRoles } from "../stacks/types";
+import { accessGrants, grantsWithoutCaller, type AccessGrant } from "./access-entries";
+import { nodeLaunchTemplateArgs, type NodeMetadataHopLimit } from "./node-launch-template";
 
 export interface ClusterArgs {
   /** EKS cluster name. Required. https://docs.aws.amazon.com/eks/latest/userguide/create-cluster.html */
@@ -38,6 +40,30 @@ export interface ClusterArgs {
    * Default none. https://docs.aws.amazon.com/eks/latest/userguide/access-entries.html
    */
   adminPrincipalArns?: string[];
+  /**
+   * Roles of the CI pipelines: `deploy` (runs `pulumi up`) gets AmazonEKSClusterAdminPolicy,
+   * `preview` (runs `pulumi preview --refresh` and `drift`) AmazonEKSAdminViewPolicy, which reads
+   * Secrets too (see components/access-entries.ts). Default none.
+   * https://docs.aws.amazon.com/eks/latest/userguide/access-policy-permissions.html
+   */
+  pipelineRoles?: PipelineRoles;
+  /**
+   * Credentials the Kubernetes provider's kubeconfig uses for `aws eks get-token`: the stack's
+   * `aws:profile` and the role of `aws:assumeRoles`, so the cluster is reached as the same
+   * principal the AWS provider deploys as. Default: the default credential chain.
+   * https://docs.aws.amazon.com/cli/latest/reference/eks/get-token.html
+   */
+  kubeconfigCredentials?: { profileName?: string; roleArn?: string };
+  /**
+   * IMDS PUT response hop limit of the nodes (1 or 2). 1: only the node itself reaches the instance
+   * metadata service, so pods cannot take the node role's credentials; pods that call AWS use Pod
+   * Identity. 2: pods on the pod network reach IMDS too (a controller without Pod Identity falls
+   * back to the node role). Default 2.
+   * https://docs.aws.amazon.com/eks/latest/best-practices/identity-and-access-management.html#_restrict_access_to_the_instance_profile_assigned_to_the_worker_node
+   */
+  nodeMetadataHopLimit?: NodeMetadataHopLimit;
+  /** Encrypt the nodes' root volumes (the account's default EBS key). Default false. https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption.html */
+  encryptNodeVolumes?: boolean;
   /** Pulumi `protect` on the EKS cluster and its KMS key. Default false. */
   protect?: boolean;
   /** Role of the nodes of every managed node group without an entry in `nodeRoleArns`. Required. */
@@ -64,19 +90,13 @@ const defaults = {
   secretsEncryption: false,
   logTypes: [] as ControlPlaneLogType[],
   adminPrincipalArns: [] as string[],
+  pipelineRoles: {} as PipelineRoles,
+  nodeMetadataHopLimit: 2 as NodeMetadataHopLimit,
+  encryptNodeVolumes: false,
   protect: false,
   nodeGroups: [] as NodeGroupSettings[],
   tags: {} as Record<string, string>,
 };
-
-/**
- * Access entry key (it names the AccessEntry resource) for a principal: account and path, e.g.
- * `admin-123456789012-role-ops-admin`; unique as ARNs are, and stable when the list is reordered.
- */
-function accessEntryKey(principalArn: string): string {
-  const [, , , , account, ...resource] = principalArn.split(":");
-  return `admin-${account}-${resource.join(":")}`.replace(/[^A-Za-z0-9-]+/g, "-");
-}
 
 /**
  * An EKS cluster (no default node group) with access-entry authentication, an OIDC provider for
@@ -97,6 +117,10 @@ export class Cluster extends pulumi.ComponentResource {
   public readonly clusterName: pulumi.Output<string>;
   /** Kubeconfig (JSON) using `aws eks get-token`; a Pulumi secret. */
   public readonly kubeconfig: pulumi.Output<string>;
+  /** Kubeconfig for this program's Kubernetes providers: the stack's AWS profile and role; a secret. */
+  public readonly providerKubeconfig: pulumi.Output<string>;
+  /** The principals given access entries here (the creator of the cluster left out), with their policy. */
+  public readonly accessEntries: pulumi.Output<{ principalArn: string; policy: string }[]>;
   public readonly oidcProviderArn: pulumi.Output<string>;
   /** The managed node groups: depend on these for anything that needs nodes. */
   public readonly nodeGroups: eks.ManagedNodeGroup[];
@@ -117,21 +141,6 @@ export class Cluster extends pulumi.ComponentResource {
         }, { ...child, protect: a.protect })
       : undefined;
 
-    const accessEntries = Object.fromEntries(
-      a.adminPrincipalArns.map((principalArn) => [
-        accessEntryKey(principalArn),
-        {
-          principalArn,
-          accessPolicies: {
-            admin: {
-              policyArn: pulumi.interpolate`arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`,
-              accessScope: { type: "cluster" },
-            },
-          },
-        },
-      ]),
-    );
-
     const cluster = new eks.Cluster(`${name}-eks`, {
       name: a.clusterName,
       version: a.kubernetesVersion,
@@ -143,7 +152,6 @@ export class Cluster extends pulumi.ComponentResource {
       // Access entries only: the aws-auth ConfigMap is deprecated.
       // https://docs.aws.amazon.com/eks/latest/userguide/grant-k8s-access.html#set-cam
       authenticationMode: eks.AuthenticationMode.Api,
-      accessEntries,
       createOidcProvider: true,
       enabledClusterLogTypes: a.logTypes,
       endpointPublicAccess: a.endpointPublicAccess,
@@ -153,45 +161,118 @@ export class Cluster extends pulumi.ComponentResource {
       // EKS's own deletion protection as well as Pulumi's protect: it also stops a console click or
       // another tool. https://docs.aws.amazon.com/eks/latest/userguide/deletion-protection.html
       deletionProtection: a.protect,
+      // Without it pulumi-eks adds a node security group that no node here uses: managed node
+      // groups with a launch template and no security groups of their own get the cluster
+      // security group EKS creates. https://docs.aws.amazon.com/eks/latest/userguide/sec-group-reqs.html
+      skipDefaultSecurityGroups: true,
       tags: a.tags,
     }, { ...child, protect: a.protect });
+
+    this.accessEntries = this.declareAccessEntries(name, cluster, accessGrants(a.adminPrincipalArns, a.pipelineRoles), partition);
 
     const roleArnOf = (group: string): pulumi.Input<string> =>
       a.nodeRoleArns && Object.hasOwn(a.nodeRoleArns, group) ? a.nodeRoleArns[group] : a.nodeRoleArn;
     // No access entry for the node role here: with API authentication EKS creates the EC2_LINUX
     // entry for a managed node group's role itself, and a second one would fail as a duplicate.
     // https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html
-    this.nodeGroups = a.nodeGroups.map(
-      (group) =>
-        new eks.ManagedNodeGroup(`${name}-${group.name}`, {
-          cluster,
-          nodeGroupNamePrefix: `${group.name}-`,
-          nodeRoleArn: roleArnOf(group.name),
-          subnetIds: a.privateSubnetIds,
-          instanceTypes: group.instanceTypes,
-          capacityType: group.capacityType,
-          scalingConfig: { minSize: group.minSize, maxSize: group.maxSize, desiredSize: group.desiredSize },
-          diskSize: group.diskSize,
-          labels: group.labels,
-          taints: group.taints.map((t) => ({ key: t.key, value: t.value, effect: t.effect })),
-          // IMDSv2 only: @pulumi/eks then builds a launch template with httpTokens "required" and
-          // hop limit 2 (pods behind the node's network namespace still reach IMDS), moving the
-          // disk size into it. https://github.com/pulumi/pulumi-eks/blob/master/nodejs/eks/nodes/nodegroup.ts
-          // https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-IMDS-existing-instances.html
-          enableIMDSv2: true,
-          tags: a.tags,
-        }, child),
-    );
+    this.nodeGroups = a.nodeGroups.map((group) => {
+      // Our own launch template rather than pulumi-eks's (`enableIMDSv2` + `diskSize`), which
+      // hard-codes hop limit 2 and has no tag specifications or volume encryption
+      // (nodejs/eks/nodes/nodegroup.ts, createMNGCustomLaunchTemplate).
+      const launchTemplate = new aws.ec2.LaunchTemplate(`${name}-${group.name}`, nodeLaunchTemplateArgs({
+        description: `EKS cluster ${a.clusterName}, node group ${group.name}`,
+        diskSize: group.diskSize,
+        encrypted: a.encryptNodeVolumes,
+        hopLimit: a.nodeMetadataHopLimit,
+        tags: a.tags,
+      }), child);
+      return new eks.ManagedNodeGroup(`${name}-${group.name}`, {
+        cluster,
+        // EKS accepts node group names of at most 63 characters and the AWS provider appends a
+        // 26-character unique suffix to a prefix: settings keep group names to 36.
+        nodeGroupNamePrefix: `${group.name}-`,
+        nodeRoleArn: roleArnOf(group.name),
+        subnetIds: a.privateSubnetIds,
+        instanceTypes: group.instanceTypes,
+        capacityType: group.capacityType,
+        scalingConfig: { minSize: group.minSize, maxSize: group.maxSize, desiredSize: group.desiredSize },
+        labels: group.labels,
+        taints: group.taints.map((t) => ({ key: t.key, value: t.value, effect: t.effect })),
+        // A changed template is a new version; EKS rolls the nodes onto it.
+        launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.apply((v) => String(v)) },
+        tags: a.tags,
+      }, child);
+    });
 
     this.clusterName = cluster.eksCluster.name;
     this.kubeconfig = pulumi.secret(cluster.kubeconfigJson);
+    // pulumi-eks's `kubeconfig` output leaves the profile out on purpose (it is for people, each
+    // with their own credentials: genKubeconfig(false) in nodejs/eks/cluster/cluster.ts), and
+    // `providerCredentialOpts` changes only the provider pulumi-eks builds for itself. The
+    // `getKubeconfig` method writes `--profile` and `--role` into the exec arguments of
+    // `aws eks get-token` (generateKubeconfig), which is what our Kubernetes provider needs.
+    const credentials = a.kubeconfigCredentials ?? {};
+    this.providerKubeconfig = pulumi.secret(
+      credentials.profileName || credentials.roleArn
+        ? cluster.getKubeconfig({ profileName: credentials.profileName, roleArn: credentials.roleArn }).result
+        : cluster.kubeconfigJson,
+    );
     this.oidcProviderArn = cluster.oidcProviderArn;
     this.nodeGroupNames = pulumi.all(this.nodeGroups.map((g) => g.nodeGroup.nodeGroupName));
     this.registerOutputs({
       clusterName: this.clusterName,
       kubeconfig: this.kubeconfig,
+      providerKubeconfig: this.providerKubeconfig,
+      accessEntries: this.accessEntries,
       oidcProviderArn: this.oidcProviderArn,
       nodeGroupNames: this.nodeGroupNames,
+    });
+  }
+
+  /**
+   * One AccessEntry and policy association per grant, except for the principal running this
+   * update when it is the one EKS already made admin as the cluster's creator (see
+   * grantsWithoutCaller). Declared here rather than through pulumi-eks's `accessEntries`, whose
+   * keys must be known before the caller is; the aliases keep entries pulumi-eks created.
+   */
+  private declareAccessEntries(
+    name: string,
+    cluster: eks.Cluster,
+    all: AccessGrant[],
+    partition: pulumi.Output<string>,
+  ): pulumi.Output<{ principalArn: string; policy: string }[]> {
+    const child = { parent: this };
+    const callerArn = aws.getCallerIdentityOutput({}, child).arn;
+    const issuerArn = aws.iam.getSessionContextOutput({ arn: callerArn }, child).issuerArn;
+    return issuerArn.apply((issuer) => {
+      const { grants, leftOut } = grantsWithoutCaller(all, issuer);
+      if (leftOut) {
+        pulumi.log.info(
+          `${leftOut.principalArn} runs this update: no access entry declared for it, EKS gives the cluster's creator ` +
+            "cluster admin itself (bootstrapClusterCreatorAdminPermissions)",
+          this,
+        );
+      }
+      for (const grant of grants) {
+        const oldEntryName = `${name}-eks-${grant.key}`;
+        const entry = new aws.eks.AccessEntry(`${name}-${grant.key}`, {
+          clusterName: cluster.eksCluster.name,
+          principalArn: grant.principalArn,
+          type: "STANDARD",
+        }, { ...child, aliases: [{ name: oldEntryName, parent: cluster }] });
+        const association = grant.policy === "AmazonEKSClusterAdminPolicy" ? "admin" : "view";
+        new aws.eks.AccessPolicyAssociation(`${name}-${grant.key}-${association}`, {
+          clusterName: cluster.eksCluster.name,
+          principalArn: entry.principalArn,
+          policyArn: pulumi.interpolate`arn:${partition}:eks::aws:cluster-access-policy/${grant.policy}`,
+          accessScope: { type: "cluster" },
+        }, {
+          ...child,
+          dependsOn: [entry],
+          aliases: [{ name: `${oldEntryName}-${association}`, parent: pulumi.createUrn(oldEntryName, "aws:eks/accessEntry:AccessEntry", cluster.urn) }],
+        });
+      }
+      return grants.map((grant) => ({ principalArn: grant.principalArn, policy: grant.policy }));
     });
   }
 }

@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import type { Environment, FluxSettings } from "../stacks/types";
+import { deployKeyResourceName, deployKeyTitle } from "./deploy-key";
 
 /** Where Flux lives; the Flux Operator requires its FluxInstance in its own namespace. */
 export const FLUX_NAMESPACE = "flux-system";
@@ -145,20 +146,24 @@ export class FluxBootstrap extends pulumi.ComponentResource {
     if (credentials.kind === "deployKey") {
       // Flux reads `identity` in OpenSSH format; ED25519 is its recommended key type:
       // https://fluxcd.io/flux/components/source/gitrepositories/#ssh-authentication
-      const key = new tls.PrivateKey(`${name}-deploy-key`, { algorithm: "ED25519" }, { parent: this });
-      const secret = new k8s.core.v1.Secret(`${name}-git-credentials`, {
-        metadata: { name: FLUX_ROOT_NAME, namespace: namespace.metadata.name },
-        stringData: pulumi.secret({ identity: key.privateKeyOpenssh, "identity.pub": key.publicKeyOpenssh, known_hosts: GITHUB_KNOWN_HOSTS }),
-      }, inCluster);
+      // A new flux.deployKeyGeneration is a new key under a new name (components/deploy-key.ts).
+      const keyName = deployKeyResourceName(name, flux.deployKeyGeneration);
+      const key = new tls.PrivateKey(keyName, { algorithm: "ED25519" }, { parent: this });
+      let registered: github.RepositoryDeployKey | undefined;
       if (credentials.github) {
         const githubProvider = new github.Provider(`${name}-github`, { owner: credentials.github.owner }, { parent: this });
-        new github.RepositoryDeployKey(`${name}-deploy-key`, {
+        registered = new github.RepositoryDeployKey(keyName, {
           repository: credentials.github.repository,
-          title: pulumi.interpolate`flux ${args.clusterName}`,
+          title: pulumi.output(args.clusterName).apply((cluster) => deployKeyTitle(cluster, flux.deployKeyGeneration)),
           key: key.publicKeyOpenssh,
           readOnly: true,
         }, { parent: this, provider: githubProvider });
       }
+      // Updated in place on rotation, after GitHub knows the new key.
+      const secret = new k8s.core.v1.Secret(`${name}-git-credentials`, {
+        metadata: { name: FLUX_ROOT_NAME, namespace: namespace.metadata.name },
+        stringData: pulumi.secret({ identity: key.privateKeyOpenssh, "identity.pub": key.publicKeyOpenssh, known_hosts: GITHUB_KNOWN_HOSTS }),
+      }, { ...inCluster, dependsOn: registered ? [registered] : [] });
       secretName = secret.metadata.name;
       deployPublicKey = key.publicKeyOpenssh;
     } else {

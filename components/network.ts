@@ -90,6 +90,15 @@ export function planSubnets(vpcCidr: string, zoneCount: number): SubnetPlan {
   };
 }
 
+/**
+ * Zone ids where EKS does not place a cluster's control-plane network interfaces, so a cluster
+ * with a subnet there fails with UnsupportedAvailabilityZoneException. Ids, not names: names are
+ * shuffled per account, ids are not. The first three are listed in the EKS user guide's subnet
+ * requirements (https://docs.aws.amazon.com/eks/latest/userguide/network-reqs.html); cnn1-az4 is
+ * the one eksctl also avoids (eksctl-io/eksctl pkg/az/az.go).
+ */
+export const EKS_UNSUPPORTED_ZONE_IDS = ["use1-az3", "usw1-az2", "cac1-az3", "cnn1-az4"];
+
 const defaults = { vpcCidr: "10.0.0.0/16", zoneCount: 2, natGateways: "single" as const, tags: {}, protect: false };
 
 /**
@@ -120,9 +129,15 @@ export class Network extends pulumi.ComponentResource {
       const named = (role: string, extra: Record<string, string> = {}) => ({ ...tags, Name: `${clusterName}-${role}`, ...extra });
       const clusterTag = { [`kubernetes.io/cluster/${clusterName}`]: "shared" };
 
-      const zones = aws.getAvailabilityZonesOutput({ state: "available" }, child).names.apply((names) => {
+      // Only the region's own zones: Local and Wavelength Zones are opt-in, and EKS does not run
+      // a control plane in them. https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeAvailabilityZones.html
+      const zones = aws.getAvailabilityZonesOutput({
+        state: "available",
+        excludeZoneIds: EKS_UNSUPPORTED_ZONE_IDS,
+        filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }],
+      }, child).names.apply((names) => {
         if (names.length < zoneCount) {
-          throw new Error(`network.zoneCount is ${zoneCount} but the region has only ${names.length} available zones (${names.join(", ")})`);
+          throw new Error(`network.zoneCount is ${zoneCount} but the region has only ${names.length} zones available to EKS (${names.join(", ")})`);
         }
         return names.slice(0, zoneCount);
       });

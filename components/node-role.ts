@@ -13,7 +13,7 @@ export const NODE_MANAGED_POLICIES = [
 ] as const;
 
 export interface NodeRoleArgs {
-  /** Tags on the role and the instance profile. Default none. */
+  /** Tags on the role. Default none. */
   tags?: Record<string, string>;
   /**
    * Fixed IAM role name (at most 64 characters). Default: a generated name. A fixed name makes the
@@ -28,7 +28,7 @@ const defaults = { tags: {} };
 /**
  * The IAM role EKS nodes run as: trusted by EC2 only, with the worker, CNI, ECR read-only and
  * SSM managed policies (ARNs built for the account's partition, so it works in China and
- * GovCloud too), and an instance profile. Its ARN and name are what namespace overlays carry.
+ * GovCloud too). Its ARN and name are what namespace overlays carry.
  *
  * @example
  * const nodeRole = new NodeRole("node-role", { tags: { team: "platform" } });
@@ -40,7 +40,6 @@ export class NodeRole extends pulumi.ComponentResource {
   public readonly name: pulumi.Output<string>;
   /** The role's ARN, known at preview time when `roleName` is set (else the same as `arn`). */
   public readonly previewableArn: pulumi.Output<string>;
-  public readonly instanceProfileName: pulumi.Output<string>;
 
   constructor(name: string, args: NodeRoleArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     super("gitops-cluster:index:NodeRole", name, {}, opts);
@@ -69,7 +68,8 @@ export class NodeRole extends pulumi.ComponentResource {
           policyArn: pulumi.interpolate`arn:${partition.partition}:iam::aws:policy/${policy}`,
         }, child),
     );
-    const profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name, tags }, child);
+    // No instance profile: managed node groups create their own from the role, and nothing
+    // else launches instances with it. https://docs.aws.amazon.com/eks/latest/userguide/create-node-role.html
 
     this.arn = pulumi.all([role.arn, ...attachments.map((a) => a.id)]).apply(([arn]) => arn);
     this.name = role.name;
@@ -78,7 +78,6 @@ export class NodeRole extends pulumi.ComponentResource {
     this.previewableArn = roleName
       ? pulumi.interpolate`arn:${partition.partition}:iam::${aws.getCallerIdentityOutput({}, child).accountId}:role/${roleName}`
       : role.arn;
-    this.instanceProfileName = profile.name;
-    this.registerOutputs({ arn: this.arn, name: this.name, previewableArn: this.previewableArn, instanceProfileName: this.instanceProfileName });
+    this.registerOutputs({ arn: this.arn, name: this.name, previewableArn: this.previewableArn });
   }
 }

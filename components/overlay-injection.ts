@@ -1,9 +1,14 @@
 import * as path from "path";
 import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
-import { OverlayDifference, OverlayPlan, RoleRef, planDifferences, planOverlayRewrite } from "../gitops/overlays";
+import { overlayExpectation } from "../gitops/injection-expectation";
+import { DesiredOverlayFile, OverlayDifference, OverlayPlan, RoleRef, desiredOverlayFiles, planDifferences, planOverlayRewrite } from "../gitops/overlays";
 
-/** One file the injection commits, for the plan and the stack outputs. */
+/**
+ * One file commit mode declares, for the plan and the stack outputs. `edits` are what the local
+ * checkout still lacks (empty once the commit has been pulled); the declared content is the same
+ * either way.
+ */
 export interface InjectionCommit {
   file: string;
   edits: { namespace: string; line: number; from: string; to: string }[];
@@ -44,10 +49,16 @@ export interface OverlayInjectionArgs {
  * Puts the node IAM role into the namespace overlays so nobody edits `iam_role` by hand
  * (step 3 of the seed's "Deploying a New Cluster").
  *
- * In `commit` mode it creates one `github.RepositoryFile` per overlay file whose value differs
- * from the role; a file already carrying the role produces no resource, so a second `pulumi up`
- * is a no-op. The files are retained on `pulumi destroy`: tearing a cluster down must not delete
- * the environment's overlays from the GitOps repository.
+ * In `commit` mode it declares one `github.RepositoryFile` per overlay file that carries the key,
+ * on every run, with the content the file should have (`overwriteOnCreate`). Whether the local
+ * checkout is stale or already holds the commit, the resources and their inputs are the same, so
+ * the run after the commit lands is a no-op and nothing drops out of the program. The files are
+ * retained on `pulumi destroy`: tearing a cluster down must not delete the environment's
+ * overlays from the GitOps repository.
+ *
+ * "Up to date" is gitops/injection-expectation.ts's, shared with `drift`: in `substitute` mode a
+ * value that is not what Flux should substitute is a warning with file:line here and a
+ * difference there.
  *
  * ```ts
  * new OverlayInjection("overlays", {
@@ -82,15 +93,15 @@ export class OverlayInjection extends pulumi.ComponentResource {
     // is known. It is known at preview: the role's name is fixed by NodeRole and the ARN is built
     // from the account and partition, which invokes return during preview.
     const roles = pulumi.all([pulumi.output(args.role), pulumi.output(namespaceInputs)]);
-    const plan: pulumi.Output<OverlayPlan> = roles.apply(([role, namespaceRoles]) =>
-      planOverlayRewrite(repoDir, args.overlayDir, {
+    const expected = roles.apply(([role, namespaceRoles]) =>
+      overlayExpectation(args.mode, {
         key,
         valueForm: args.valueForm ?? "auto",
         role: role as RoleRef,
         namespaceRoles: namespaceRoles as Record<string, RoleRef>,
-        mode: "literal",
       }),
     );
+    const plan: pulumi.Output<OverlayPlan> = expected.apply((options) => planOverlayRewrite(repoDir, args.overlayDir, options));
 
     this.suppliedVariables = args.mode === "substitute" ? [...(args.suppliedVariables ?? [])] : [];
     this.placeholders = plan.apply((p) => p.placeholders);
@@ -101,20 +112,24 @@ export class OverlayInjection extends pulumi.ComponentResource {
       ),
     );
 
-    // Substitute mode commits nothing, and cluster-vars carries only the default role: a namespace
-    // mapped to a node group with a role of its own must already hold that role as a literal value.
-    this.unsuppliedRoles = args.mode === "substitute"
-      ? pulumi.all([roles, plan]).apply(([[role, namespaceRoles], p]) => {
-          const ownRole = new Set(Object.keys(namespaceRoles).filter((namespace) => namespaceRoles[namespace].arn !== role.arn));
-          return planDifferences(p).filter((d) => ownRole.has(d.namespace));
-        })
-      : pulumi.output([]);
-    this.unsuppliedRoles.apply((differences) =>
-      differences.forEach((d) =>
+    // Substitute mode commits nothing: every value that is not what Flux should substitute is
+    // reported. A namespace mapped to a node group with a role of its own must hold that role as
+    // a literal value, since cluster-vars carries only the default role.
+    const differences = args.mode === "substitute" ? plan.apply(planDifferences) : pulumi.output([] as OverlayDifference[]);
+    // A list, not a Set: Output.apply unwraps what it returns and would not keep a Set.
+    const ownRoleNamespaces = roles.apply(([role, namespaceRoles]) =>
+      Object.keys(namespaceRoles).filter((namespace) => namespaceRoles[namespace].arn !== role.arn),
+    );
+    this.unsuppliedRoles = pulumi.all([differences, ownRoleNamespaces]).apply(([all, own]) => all.filter((d) => own.includes(d.namespace)));
+    pulumi.all([differences, ownRoleNamespaces]).apply(([all, own]) =>
+      all.forEach((d) =>
         pulumi.log.warn(
-          `${d.file}:${d.line}: namespace ${d.namespace} runs on a node group with its own role, so its ${key} must be ` +
-            `${d.want} (got ${d.have}); in substitute mode nothing is committed and cluster-vars carries only the ` +
-            "default node role: write the value there (gitops-cluster inject) or set injection.mode to commit",
+          own.includes(d.namespace)
+            ? `${d.file}:${d.line}: namespace ${d.namespace} runs on a node group with its own role, so its ${key} must be ` +
+                `${d.want} (got ${d.have}); in substitute mode nothing is committed and cluster-vars carries only the ` +
+                "default node role: write the value there (gitops-cluster inject) or set injection.mode to commit"
+            : `${d.file}:${d.line}: namespace ${d.namespace}: in substitute mode its ${key} must be ${d.want}, for Flux to fill ` +
+                `in from cluster-vars (got ${d.have}); \`gitops-cluster inject --migrate\` writes it, and drift reports it until then`,
           this,
         ),
       ),
@@ -130,22 +145,27 @@ export class OverlayInjection extends pulumi.ComponentResource {
       }
       // Its own provider: the owner comes from settings, the token from GITHUB_TOKEN, as for the deploy key.
       const githubProvider = new github.Provider(`${name}-github`, { owner: target.owner }, { parent: this });
-      this.commits = plan.apply((p) =>
-        p.files.map((change) => {
-          const roleNames = [...new Set(change.edits.map((e) => e.to))].join(", ");
+      const declared = pulumi.all([expected, plan]).apply(([options, p]) => ({
+        files: desiredOverlayFiles(repoDir, args.overlayDir, options),
+        pending: new Map(p.files.map((change) => [change.file, change.edits])),
+      }));
+      this.commits = declared.apply(({ files, pending }) =>
+        files.map((desired: DesiredOverlayFile) => {
           new github.RepositoryFile(
-            `${name}-${change.file.replace(/[^A-Za-z0-9]+/g, "-")}`,
+            `${name}-${desired.file.replace(/[^A-Za-z0-9]+/g, "-")}`,
             {
               repository: target.repository,
               branch: target.branch,
-              file: change.file,
-              content: change.after,
-              commitMessage: `${args.environment}: set ${key} to ${roleNames} in ${change.file}`,
+              file: desired.file,
+              content: desired.content,
+              // The same message on every run: it is an input, and a message naming this run's
+              // edits would differ once the checkout holds the commit.
+              commitMessage: `${args.environment}: ${key} of the namespaces in ${desired.file}, from the stack's node roles (gitops-cluster)`,
               overwriteOnCreate: true,
             },
             { parent: this, provider: githubProvider, retainOnDelete: true },
           );
-          return { file: change.file, edits: change.edits };
+          return { file: desired.file, edits: pending.get(desired.file) ?? [] };
         }),
       );
     } else {

@@ -6,6 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { GitopsInputError } from "../gitops/errors";
+import { overlayExpectation } from "../gitops/injection-expectation";
 import { OverlayOptions, RoleRef, checkOverlays, roleRefFromArn } from "../gitops/overlays";
 import { verifyRepository } from "../gitops/verify";
 import { SettingsError, settingsFromStackFile } from "../stacks/settings";
@@ -33,17 +34,18 @@ const unchecked = (problem: string): RepositoryCheck => ({
 });
 
 /**
- * Overlay options for the stack's injection mode. `substitute`: every value must be the
- * placeholder; `commit`: the node role the stack holds, read from its `nodeRoleArn` output.
- * Returns a note instead when the expected values cannot be known.
+ * Overlay options for the stack's injection mode, as gitops/injection-expectation.ts defines
+ * "up to date" (the stack's OverlayInjection uses the same): `substitute`: the placeholder;
+ * `commit`: the node role the stack holds, read from its `nodeRoleArn` output. Returns a note
+ * instead when the expected values cannot be known.
  */
 async function overlayOptions(settings: Settings, request: RepositoryRequest): Promise<OverlayOptions | { note: string }> {
   const { key, valueForm } = settings.injection;
-  if (settings.injection.mode === "substitute") return { mode: "placeholder", key, valueForm };
+  if (settings.injection.mode === "substitute") return overlayExpectation("substitute", { key, valueForm });
   if (!request.pulumi) return { note: "commit mode compares with the stack's node role, and the Pulumi CLI is not on PATH to read it" };
   const arn = await stackOutput(request.pulumi, request.stack, "nodeRoleArn", { cwd: request.projectDir, env: request.env });
   if (!arn) return { note: `commit mode compares with the stack's node role, and stack ${request.stack} has no nodeRoleArn output (not deployed yet?)` };
-  return { mode: "literal", key, valueForm, role: roleRefFromArn(arn) };
+  return overlayExpectation("commit", { key, valueForm, role: roleRefFromArn(arn) });
 }
 
 /**

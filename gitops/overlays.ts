@@ -153,6 +153,34 @@ export function planOverlayRewrite(repoDir: string, overlayDir: string, options:
   return plan;
 }
 
+/** An overlay file that carries the key, with the whole content it should have. */
+export interface DesiredOverlayFile {
+  /** Repo-relative POSIX path. */
+  file: string;
+  /** The rewritten text, or the file's own text when it already carries the right values. */
+  content: string;
+}
+
+/**
+ * Every file under `overlayDir` with at least one Namespace carrying the key, and the content it
+ * should have. Unlike `planOverlayRewrite`'s `files`, this does not depend on whether the
+ * checkout already holds the change: a stale and an up-to-date checkout give the same list and
+ * the same contents (what commit mode declares on every run). Writes nothing.
+ */
+export function desiredOverlayFiles(repoDir: string, overlayDir: string, options: OverlayOptions): DesiredOverlayFile[] {
+  const settings = resolveOptions(options);
+  const repo = new Repo(repoDir);
+  const desired: DesiredOverlayFile[] = [];
+  for (const file of overlayFiles(repo, overlayDir)) {
+    const before = repo.readText(file);
+    const scan = scanFile(file, before, settings.key);
+    if (scan.occurrences.length === 0) continue;
+    const change = rewriteFile(file, before, scan, settings);
+    desired.push({ file, content: change ? change.after : before });
+  }
+  return desired;
+}
+
 /** The values under `overlayDir` that differ from the role (or, in placeholder mode, from the placeholder). */
 export function checkOverlays(repoDir: string, overlayDir: string, options: OverlayOptions): OverlayDifference[] {
   return planDifferences(planOverlayRewrite(repoDir, overlayDir, options));

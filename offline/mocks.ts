@@ -91,6 +91,97 @@ function kubeconfigFor(clusterName: string, endpoint: string, region: string): S
   };
 }
 
+/** The exec arguments pulumi-eks's generateKubeconfig gives `aws eks get-token` (nodejs/eks/cluster/cluster.ts). */
+function getTokenArgs(clusterName: string, region: string, roleArn?: string, profileName?: string): string[] {
+  const args = ["--region", region, "eks", "get-token", "--cluster-name", clusterName, "--output", "json"];
+  if (roleArn) args.push("--role", roleArn);
+  if (profileName) args.push("--profile", profileName);
+  return args;
+}
+
+/** What `Cluster.getKubeconfig({ profileName, roleArn })` returns for the mocked cluster `state`. */
+function kubeconfigWithCredentials(state: Record<string, any>, region: string, inputs: Record<string, unknown>): string {
+  const cluster = state.eksCluster ?? {};
+  const roleArn = typeof inputs.roleArn === "string" && inputs.roleArn !== "" ? inputs.roleArn : undefined;
+  const profileName = typeof inputs.profileName === "string" && inputs.profileName !== "" ? inputs.profileName : undefined;
+  return JSON.stringify({
+    apiVersion: "v1",
+    clusters: [{ cluster: { server: cluster.endpoint, "certificate-authority-data": cluster.certificateAuthority?.data }, name: "kubernetes" }],
+    contexts: [{ context: { cluster: "kubernetes", user: "aws" }, name: "aws" }],
+    "current-context": "aws",
+    kind: "Config",
+    users: [
+      {
+        name: "aws",
+        user: {
+          exec: {
+            apiVersion: "client.authentication.k8s.io/v1beta1",
+            command: "aws",
+            args: getTokenArgs(String(cluster.name), region, roleArn, profileName),
+            env: [{ name: "KUBERNETES_EXEC_INFO", value: '{"apiVersion": "client.authentication.k8s.io/v1beta1"}' }],
+          },
+        },
+      },
+    ],
+  });
+}
+
+/**
+ * Pulumi's mock monitor answers provider functions (invokes) but not methods of component
+ * resources (`pulumi.runtime.call`, e.g. pulumi-eks's `Cluster.getKubeconfig`): it has no `call`.
+ * This gives it one, answering from the state the mocks gave the resource (`__self__`), the way
+ * the eks provider answers from the cluster it created. Call after `setMocks`.
+ */
+export function answerMethodCalls(ctx: MockContext): void {
+  type Registered = { state: Record<string, unknown> };
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    resources: Map<string, Registered>;
+    call?: (req: { getTok(): string; getArgs(): { toJavaScript(): Record<string, unknown> } }, done: (err: unknown, res?: unknown) => void) => void;
+  };
+  monitor.call = (req, done) => {
+    void (async () => {
+      const token = req.getTok();
+      const raw = req.getArgs().toJavaScript();
+      const self = raw.__self__ as { urn?: string } | string | undefined;
+      const urn = typeof self === "string" ? self : self?.urn;
+      const registered = urn ? monitor.resources.get(urn) : undefined;
+      if (!registered) throw new Error(`offline plan: method ${token} called on a resource the mocks did not register (${urn})`);
+      const inputs = pulumi.runtime.deserializeProperties({ toJavaScript: () => ({ ...raw, __self__: undefined }) } as never);
+      const state = pulumi.runtime.deserializeProperties({ toJavaScript: () => registered.state } as never);
+      let result: Record<string, unknown>;
+      switch (token) {
+        case "eks:index:Cluster/getKubeconfig":
+          result = { result: kubeconfigWithCredentials(state, ctx.region, inputs) };
+          break;
+        default:
+          throw new Error(`offline plan: no mocked answer for method ${token}; add one to offline/mocks.ts`);
+      }
+      const serialized = await pulumi.runtime.serializeProperties("call", result);
+      return { getFailuresList: () => [], getReturn: () => ({ toJavaScript: () => serialized }), getReturndependenciesMap: () => undefined };
+    })().then((response) => done(null, response), (err: Error) => done({ details: err.message }));
+  };
+}
+
+/**
+ * The zones of a region as DescribeAvailabilityZones reports them: four zones a-d whose ids are
+ * az1-az4, and one opt-in Local Zone (`<region>-loc-1a`, opt-in-not-required excludes it), with
+ * the `excludeZoneIds` and `opt-in-status` filter of the request applied.
+ * https://docs.aws.amazon.com/ram/latest/userguide/working-with-az-ids.html
+ */
+function availabilityZones(region: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  const parts = region.split("-");
+  const prefix = `${parts[0]}${parts.slice(1, -1).map((p) => p[0]).join("")}${parts[parts.length - 1]}`;
+  const zones = [
+    ...["a", "b", "c", "d"].map((letter, i) => ({ name: `${region}${letter}`, id: `${prefix}-az${i + 1}`, optIn: "opt-in-not-required" })),
+    { name: `${region}-loc-1a`, id: `${prefix}-loc1-az1`, optIn: "not-opted-in" },
+  ];
+  const excluded = new Set((inputs.excludeZoneIds as string[] | undefined) ?? []);
+  const filters = (inputs.filters as { name: string; values: string[] }[] | undefined) ?? [];
+  const optInFilter = filters.find((f) => f.name === "opt-in-status");
+  const kept = zones.filter((z) => !excluded.has(z.id) && (!optInFilter || optInFilter.values.includes(z.optIn)));
+  return { id: region, names: kept.map((z) => z.name), zoneIds: kept.map((z) => z.id), groupNames: kept.map(() => region) };
+}
+
 /**
  * Mocks answering every resource type and provider function the stack program uses.
  * `onRegister` sees each registration (the recorder keeps the inputs for the plan).
@@ -216,6 +307,18 @@ export function offlineMocks(ctx: MockContext, onRegister?: (r: Registration) =>
           },
         };
       }
+      case "aws:eks/accessEntry:AccessEntry":
+        // EKS ids an access entry by cluster and principal: https://docs.aws.amazon.com/eks/latest/APIReference/API_AccessEntry.html
+        return {
+          id: `${String(inputs.clusterName)}:${String(inputs.principalArn)}`,
+          state: {
+            ...inputs,
+            type: inputs.type ?? "STANDARD",
+            accessEntryArn: arn("eks", `access-entry/${String(inputs.clusterName)}/role/${ctx.accountId}/${hex(seed, 8)}/${uuid(seed)}`),
+          },
+        };
+      case "aws:eks/accessPolicyAssociation:AccessPolicyAssociation":
+        return { id: `${String(inputs.clusterName)}#${String(inputs.principalArn)}#${String(inputs.policyArn)}`, state: inputs };
       case "github:index/repositoryDeployKey:RepositoryDeployKey":
         return { id: `${String(inputs.repository)}:${parseInt(hex(seed, 6), 16)}`, state: { ...inputs, etag: `W/"${hex(seed, 32)}"` } };
       default:
@@ -254,16 +357,22 @@ export function offlineMocks(ctx: MockContext, onRegister?: (r: Registration) =>
             arn: `arn:${partition}:sts::${ctx.accountId}:assumed-role/platform-admin/offline-plan`,
             userId: "AROAOFFLINEPLAN:offline-plan",
           };
-        case "aws:index/getAvailabilityZones:getAvailabilityZones": {
-          const letters = ["a", "b", "c", "d"];
-          // Zone ids look like use1-az1 (us-east-1): https://docs.aws.amazon.com/ram/latest/userguide/working-with-az-ids.html
-          const parts = ctx.region.split("-");
-          const prefix = `${parts[0]}${parts.slice(1, -1).map((p) => p[0]).join("")}${parts[parts.length - 1]}`;
+        case "aws:index/getAvailabilityZones:getAvailabilityZones":
+          return availabilityZones(ctx.region, args.inputs);
+        case "aws:iam/getSessionContext:getSessionContext": {
+          // An assumed-role session's issuer is its role; any other ARN is its own issuer.
+          // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-arns
+          const given = String(args.inputs.arn);
+          const session = /^arn:([^:]+):sts::(\d{12}):assumed-role\/([^/]+)\/(.+)$/.exec(given);
+          if (!session) return { id: given, arn: given, issuerArn: given, issuerId: "", issuerName: "", sessionName: "" };
+          const [, part, account, role, sessionName] = session;
           return {
-            id: ctx.region,
-            names: letters.map((l) => `${ctx.region}${l}`),
-            zoneIds: letters.map((_, i) => `${prefix}-az${i + 1}`),
-            groupNames: letters.map(() => ctx.region),
+            id: given,
+            arn: given,
+            issuerArn: `arn:${part}:iam::${account}:role/${role}`,
+            issuerId: `AROA${hex(role, 17).toUpperCase()}`,
+            issuerName: role,
+            sessionName,
           };
         }
         default:

@@ -6,7 +6,7 @@
  */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { OFFLINE_ACCOUNT_ID, Registration, offlineMocks } from "./mocks";
+import { OFFLINE_ACCOUNT_ID, Registration, answerMethodCalls, offlineMocks } from "./mocks";
 import { promiseOf, reveal } from "./outputs";
 import { StackConfig, stackConfig } from "./stack-config";
 
@@ -101,6 +101,7 @@ export function recordProgram(program: () => unknown, options: RecordOptions): P
       registrations.set(key, [...(registrations.get(key) ?? []), r]);
     });
     await pulumi.runtime.setMocks(mocks, project, options.stack, true);
+    answerMethodCalls({ region, accountId: OFFLINE_ACCOUNT_ID });
 
     // A failed input rejects promises inside the SDK that nobody awaits; the language host
     // would report them, here the run reports them (and they must not crash the process).

@@ -23,18 +23,20 @@ export const CONTROL_PLANE_LOG_TYPES: readonly ControlPlaneLogType[] = [
 ];
 
 /**
- * Flux distribution installed by the Flux Operator: v2.9.2, July 2026
- * (https://github.com/fluxcd/flux2/releases/tag/v2.9.2), the newest patch release this was
- * checked against; the distribution's release notes already list a 2.10 line, worth a reviewed
- * move once it has patches. A concrete patch rather than "2.9.x", so that an upgrade is a
- * reviewed change and not something the operator does overnight.
+ * Flux distribution installed by the Flux Operator: v2.9.4, August 2026
+ * (https://github.com/fluxcd/flux2/releases/tag/v2.9.4; fluxcd/terraform-provider-flux#834 moved
+ * to it on 2026-08-07). v2.9.5 followed on 2026-08-31 (terraform-provider-flux#836): worth a
+ * reviewed move. A concrete patch rather than "2.9.x", so that an upgrade is a reviewed change
+ * and not something the operator does overnight.
  */
-export const FLUX_VERSION = "2.9.2";
+export const FLUX_VERSION = "2.9.4";
 
 /**
  * flux-operator Helm chart (oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator); v0.60.0 is
  * the release of September 2026 (controlplaneio-fluxcd/flux-operator PR #1038). The operator
- * installs any Flux 2.x, so this moves independently of FLUX_VERSION.
+ * installs any Flux 2.x, so this moves independently of FLUX_VERSION; it is newer than v0.58.0
+ * (2026-08-07, flux-operator PR #988), the release made the day Flux 2.9.4 came out, so it knows
+ * 2.9.4's manifests.
  */
 export const FLUX_OPERATOR_CHART_VERSION = "0.60.0";
 
@@ -68,6 +70,11 @@ const DEVELOPMENT: EnvironmentDefaults = {
     logTypes: ["api", "audit"],
     adminPrincipalArns: [],
     protect: false,
+    pipelineRoles: {},
+    // Pods may reach the instance metadata service (and the node role) in development, where no
+    // Pod Identity association is required for a controller to work.
+    nodeMetadataHopLimit: 2,
+    encryptNodeVolumes: false,
   },
   // Two burstable instance families so Spot has more capacity pools to draw from.
   nodeGroup: {
@@ -106,6 +113,12 @@ const PRODUCTION: EnvironmentDefaults = {
     secretsEncryption: true,
     logTypes: [...CONTROL_PLANE_LOG_TYPES],
     protect: true,
+    // Hop limit 1: a pod's request to IMDS crosses one more network hop than the node's own, so
+    // pods can no longer take the node role's credentials; controllers that call AWS get their
+    // own role through Pod Identity (PlatformAddons) instead.
+    // https://docs.aws.amazon.com/eks/latest/best-practices/identity-and-access-management.html
+    nodeMetadataHopLimit: 1,
+    encryptNodeVolumes: true,
   },
   // On-demand, and three nodes so one per zone survives a node or zone loss.
   nodeGroup: {

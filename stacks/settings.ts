@@ -63,6 +63,7 @@ import type {
   NetworkSettings,
   NodeGroupSettings,
   NodeTaint,
+  PipelineRoles,
   Settings,
 } from "./types";
 
@@ -180,6 +181,9 @@ function readCluster(
     "logTypes",
     "adminPrincipalArns",
     "protect",
+    "pipelineRoles",
+    "nodeMetadataHopLimit",
+    "encryptNodeVolumes",
   ]);
   const cluster: ClusterSettings = {
     name: fields.str("name", defaultName, EKS_CLUSTER_NAME),
@@ -197,6 +201,9 @@ function readCluster(
       r.str(at, item, undefined, IAM_PRINCIPAL_ARN),
     ),
     protect: fields.bool("protect", defaults.protect),
+    pipelineRoles: readPipelineRoles(r, fields),
+    nodeMetadataHopLimit: fields.int("nodeMetadataHopLimit", defaults.nodeMetadataHopLimit, { min: 1, max: 2 }) as 1 | 2,
+    encryptNodeVolumes: fields.bool("encryptNodeVolumes", defaults.encryptNodeVolumes),
   };
   reportDuplicates(r, fields.key("logTypes"), cluster.logTypes);
   reportDuplicates(r, fields.key("adminPrincipalArns"), cluster.adminPrincipalArns);
@@ -210,6 +217,21 @@ function readCluster(
     );
   }
   return cluster;
+}
+
+/** `cluster.pipelineRoles`: {deploy, preview}, each an IAM role ARN, not the same role twice. */
+function readPipelineRoles(r: Reader, cluster: Section): PipelineRoles {
+  if (!cluster.has("pipelineRoles")) return {};
+  const fields = cluster.section("pipelineRoles", ["deploy", "preview"]);
+  const roles: PipelineRoles = {};
+  for (const purpose of ["deploy", "preview"] as const) {
+    if (fields.has(purpose)) roles[purpose] = fields.str(purpose, undefined, IAM_PRINCIPAL_ARN);
+  }
+  const previewAt = fields.key("preview");
+  if (roles.deploy && roles.deploy === roles.preview && r.ok(previewAt)) {
+    r.report(previewAt, `must differ from cluster.pipelineRoles.deploy (got ${show(roles.preview)} for both): preview only reads`);
+  }
+  return roles;
 }
 
 function checkEndpoints(r: Reader, cluster: ClusterSettings): void {
@@ -344,6 +366,13 @@ function readNodeGroup(r: Reader, at: string, value: unknown, defaults: NodeGrou
     taints: fields.list("taints", [], (itemAt, item) => readTaint(r, itemAt, item)),
     dedicatedRole: fields.bool("dedicatedRole", defaults.dedicatedRole),
   };
+  // The node group's EKS name is `<name>-` plus the 26-character suffix the AWS provider adds to a
+  // name prefix (terraform-plugin-sdk helper/id UniqueIDSuffixLength, used for pulumi-eks's
+  // nodeGroupNamePrefix), and EKS accepts at most 63 characters.
+  const nameAt = fields.key("name");
+  if (r.ok(nameAt) && group.name.length > MAX_NODE_GROUP_NAME) {
+    r.report(nameAt, `must be at most ${MAX_NODE_GROUP_NAME} characters, so the node group's EKS name fits 63 (got ${group.name.length})`);
+  }
   if (r.ok(fields.key("instanceTypes")) && group.instanceTypes.length === 0) {
     r.report(fields.key("instanceTypes"), "must list at least one instance type such as m7i.large (got [])");
   }
@@ -356,6 +385,9 @@ function readNodeGroup(r: Reader, at: string, value: unknown, defaults: NodeGrou
   }
   return group;
 }
+
+/** 63 (EKS) - 26 (the provider's unique suffix) - 1 (the "-" before it). */
+export const MAX_NODE_GROUP_NAME = 36;
 
 function readTaint(r: Reader, at: string, value: unknown): NodeTaint {
   const fields = r.section(at, value, ["key", "value", "effect"]);
@@ -384,6 +416,7 @@ function readFlux(
     "path",
     "interval",
     "credentials",
+    "deployKeyGeneration",
   ]);
   const expectedPath = fluxPathFor(clusterPath);
   const repoUrl: Expectation = { expected: REPO_URL_EXPECTED, test: (url) => parseRepoUrl(url) !== undefined };
@@ -396,6 +429,13 @@ function readFlux(
     interval: fields.str("interval", defaults.interval, DURATION),
     credentials: readCredentials(r, fields.section("credentials", ["kind", "github", "secretName"])),
   };
+  if (fields.has("deployKeyGeneration")) {
+    const generation = readDeployKeyGeneration(r, fields.key("deployKeyGeneration"), fields.raw("deployKeyGeneration"));
+    if (generation !== undefined) flux.deployKeyGeneration = generation;
+    if (flux.credentials.kind !== "deployKey" && r.ok(fields.key("deployKeyGeneration"))) {
+      r.report(fields.key("deployKeyGeneration"), "applies only to flux.credentials kind deployKey (got kind existingSecret)");
+    }
+  }
   // The ordering check reads gitops.clusterPath and Flux reconciles flux.path: one directory.
   if (r.ok(fields.key("path"), "gitops.clusterPath") && flux.path.replace(/\/+$/, "") !== expectedPath) {
     const text = `must be ${expectedPath}, the directory gitops.clusterPath names (got ${show(flux.path)})`;
@@ -403,6 +443,26 @@ function readFlux(
   }
   if (value !== undefined && r.ok(fields.key("repoUrl"))) checkCredentialsAgainstUrl(r, flux);
   return flux;
+}
+
+/**
+ * `flux.deployKeyGeneration`: a positive integer or a date YYYY-MM-DD, as text (it becomes part
+ * of resource names, so 7 and "7" are one generation).
+ */
+function readDeployKeyGeneration(r: Reader, at: string, value: unknown): string | undefined {
+  const text = typeof value === "number" ? String(value) : value;
+  const valid = typeof text === "string" && (/^[1-9]\d{0,8}$/.test(text) || isCalendarDate(text));
+  if (!valid) {
+    r.report(at, `must be a positive integer such as 2 or a date such as 2026-11-30 (got ${show(value)})`);
+    return undefined;
+  }
+  return text as string;
+}
+
+function isCalendarDate(text: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
+  const date = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(text);
 }
 
 function readCredentials(r: Reader, fields: Section): GitCredentials {

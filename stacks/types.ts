@@ -60,6 +60,14 @@ export interface NetworkSettings {
 
 export type ControlPlaneLogType = "api" | "audit" | "authenticator" | "controllerManager" | "scheduler";
 
+/** IAM roles of the CI pipelines, each given an access entry (see components/access-entries.ts). */
+export interface PipelineRoles {
+  /** Runs `pulumi up` (release workflow): cluster admin. */
+  deploy?: string;
+  /** Runs `pulumi preview --refresh` and `drift`: reads every object, Secrets included. */
+  preview?: string;
+}
+
 export interface ClusterSettings {
   /** EKS cluster name (default `<project>-<stack>`). */
   name: string;
@@ -76,6 +84,12 @@ export interface ClusterSettings {
   adminPrincipalArns: string[];
   /** Pulumi `protect` on the cluster, KMS key and network: a destroy must unprotect first. */
   protect: boolean;
+  /** Roles of the deploy and preview pipelines, given access entries. */
+  pipelineRoles: PipelineRoles;
+  /** IMDS hop limit of the nodes: 1 (production) keeps pods off the node role; 2 (development). */
+  nodeMetadataHopLimit: 1 | 2;
+  /** Encrypt the nodes' root volumes (production). */
+  encryptNodeVolumes: boolean;
 }
 
 export type GitCredentials =
@@ -97,6 +111,11 @@ export interface FluxSettings {
   /** Reconcile interval of the GitRepository and the root Kustomization, e.g. "5m". */
   interval: string;
   credentials: GitCredentials;
+  /**
+   * Generation of the generated deploy key, an integer or a date (YYYY-MM-DD): changing it
+   * rotates the key in one `up`. Unset: the key the stack has always had.
+   */
+  deployKeyGeneration?: string;
 }
 
 /** Extra chart -> CRD groups rows for the ordering check (see gitops/model.ts ChartProvider). */

@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
 import { Cluster } from "../../components/cluster";
 import type { ProgramRun } from "../../offline/program";
 import type { Settings } from "../../stacks/types";
@@ -11,11 +12,22 @@ const KMS_KEY = "aws:kms/key:Key";
 const NODE_ROLE_ARN = "arn:aws:iam::123456789012:role/nodes";
 const PRIVATE_SUBNETS = ["subnet-0ccc3333dddd44445", "subnet-0eee5555ffff66667"];
 
-function clusterFor(settings: Settings, nodeRoleArns?: Record<string, string>): Promise<ProgramRun> {
+const ACCESS_ENTRY = "aws:eks/accessEntry:AccessEntry";
+const POLICY_ASSOCIATION = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation";
+const LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate";
+/** The principal the mocks run as: offline/mocks.ts answers getCallerIdentity with an assumed-role session of it. */
+const CALLER_ROLE = "arn:aws:iam::123456789012:role/platform-admin";
+
+function clusterFor(
+  settings: Settings,
+  nodeRoleArns?: Record<string, string>,
+  kubeconfigCredentials?: { profileName?: string; roleArn?: string },
+): Promise<ProgramRun> {
   return underMocks(() => {
     const cluster = new Cluster("cluster", {
       clusterName: settings.cluster.name,
       ...settings.cluster,
+      kubeconfigCredentials,
       vpcId: "vpc-0abc1234def567890",
       publicSubnetIds: ["subnet-0aaa1111bbbb22223", "subnet-0aaa1111bbbb22224"],
       privateSubnetIds: PRIVATE_SUBNETS,
@@ -24,7 +36,15 @@ function clusterFor(settings: Settings, nodeRoleArns?: Record<string, string>): 
       nodeGroups: settings.nodeGroups,
       tags: settings.tags,
     });
-    return { clusterName: cluster.clusterName, kubeconfig: cluster.kubeconfig, oidcProviderArn: cluster.oidcProviderArn, nodeGroupNames: cluster.nodeGroupNames };
+    return {
+      clusterName: cluster.clusterName,
+      kubeconfig: cluster.kubeconfig,
+      oidcProviderArn: cluster.oidcProviderArn,
+      nodeGroupNames: cluster.nodeGroupNames,
+      accessEntries: cluster.accessEntries,
+      // Unwrapped so the test can read it; the stack never exports it.
+      providerKubeconfig: pulumi.unsecret(cluster.providerKubeconfig),
+    };
   });
 }
 
@@ -46,16 +66,48 @@ describe("Cluster", () => {
     }
   });
 
-  it("grants each admin principal cluster-wide AmazonEKSClusterAdminPolicy, and nothing to the node role", () => {
-    const entries = only(development, EKS).inputs.accessEntries as Record<string, { principalArn: string; accessPolicies: unknown }>;
-    assert.deepStrictEqual(Object.values(entries), [
-      {
-        principalArn: "arn:aws:iam::123456789012:role/platform-admin",
-        accessPolicies: {
-          admin: { policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", accessScope: { type: "cluster" } },
-        },
-      },
-    ]);
+  it("leaves the principal running the update out of the access entries: EKS made it admin as the creator", () => {
+    // The development fixture lists only platform-admin, the role the mocked caller's session belongs to.
+    assert.deepStrictEqual(ofType(development, ACCESS_ENTRY), []);
+    assert.deepStrictEqual(development.outputs.accessEntries, []);
+    assert.strictEqual(only(development, EKS).inputs.accessEntries, undefined);
+  });
+
+  it("grants every other admin principal cluster-wide AmazonEKSClusterAdminPolicy, and nothing to the node role", async () => {
+    const settings = developmentSettings();
+    settings.cluster.adminPrincipalArns = [CALLER_ROLE, "arn:aws:iam::123456789012:role/ops"];
+    const run = await clusterFor(settings);
+    const entry = only(run, ACCESS_ENTRY);
+    assert.deepStrictEqual(entry.inputs, { clusterName: "gitops-development", principalArn: "arn:aws:iam::123456789012:role/ops", type: "STANDARD" });
+    assert.strictEqual(entry.name, "cluster-admin-123456789012-role-ops");
+    const association = only(run, POLICY_ASSOCIATION);
+    assert.deepStrictEqual(association.inputs, {
+      clusterName: "gitops-development",
+      principalArn: "arn:aws:iam::123456789012:role/ops",
+      policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+      accessScope: { type: "cluster" },
+    });
+    assert.deepStrictEqual(association.dependsOn, [entry.urn]);
+  });
+
+  it("gives the deploy pipeline cluster admin and the preview pipeline a read policy that covers Secrets", async () => {
+    const settings = developmentSettings();
+    settings.cluster.adminPrincipalArns = [];
+    settings.cluster.pipelineRoles = { deploy: "arn:aws:iam::123456789012:role/ci-deploy", preview: "arn:aws:iam::123456789012:role/ci-preview" };
+    const run = await clusterFor(settings);
+    const policyOf = (principal: string) => ofType(run, POLICY_ASSOCIATION).find((a) => a.inputs.principalArn === principal)?.inputs.policyArn;
+    assert.strictEqual(policyOf("arn:aws:iam::123456789012:role/ci-deploy"), "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy");
+    // Not AmazonEKSViewPolicy: refresh reads the flux-system Secret and the Helm release's Secrets.
+    assert.strictEqual(policyOf("arn:aws:iam::123456789012:role/ci-preview"), "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy");
+    assert.deepStrictEqual(ofType(run, ACCESS_ENTRY).map((e) => e.name), ["cluster-deploy-123456789012-role-ci-deploy", "cluster-preview-123456789012-role-ci-preview"]);
+  });
+
+  it("still leaves the caller out when it is the deploy pipeline role", async () => {
+    const settings = developmentSettings();
+    settings.cluster.adminPrincipalArns = [];
+    settings.cluster.pipelineRoles = { deploy: CALLER_ROLE, preview: "arn:aws:iam::123456789012:role/ci-preview" };
+    const run = await clusterFor(settings);
+    assert.deepStrictEqual((run.outputs.accessEntries as { principalArn: string }[]).map((e) => e.principalArn), ["arn:aws:iam::123456789012:role/ci-preview"]);
   });
 
   it("sends the configured control plane logs to CloudWatch", () => {
@@ -99,22 +151,66 @@ describe("Cluster", () => {
       assert.deepStrictEqual(group.inputs.scalingConfig, { minSize: s.minSize, maxSize: s.maxSize, desiredSize: s.desiredSize });
       assert.strictEqual(group.inputs.capacityType, s.capacityType);
       assert.deepStrictEqual(group.inputs.instanceTypes, s.instanceTypes);
-      assert.strictEqual(group.inputs.diskSize, s.diskSize);
+      assert.strictEqual(at(only(development, LAUNCH_TEMPLATE, `cluster-${s.name}`), "blockDeviceMappings", 0, "ebs", "volumeSize"), s.diskSize);
       assert.deepStrictEqual(group.inputs.labels, s.labels);
     });
     assert.deepStrictEqual(at(groups[1], "taints"), [{ key: "dedicated", value: "batch", effect: "NO_SCHEDULE" }]);
     (development.outputs.nodeGroupNames as string[]).forEach((name, i) => assert.ok(name.startsWith(`${settings[i].name}-`), name));
   });
 
-  it("runs every node group in this cluster as the node role, in the private subnets, with IMDSv2 required", () => {
+  it("runs every node group in this cluster as the node role, in the private subnets, from its own launch template", () => {
     for (const run of [development, production]) {
       for (const group of ofType(run, NODE_GROUP)) {
         assert.strictEqual(group.inputs.cluster, only(run, EKS).urn);
         assert.strictEqual(group.inputs.nodeRoleArn, NODE_ROLE_ARN);
         assert.deepStrictEqual(group.inputs.subnetIds, PRIVATE_SUBNETS);
-        assert.strictEqual(group.inputs.enableIMDSv2, true);
+        const template = only(run, LAUNCH_TEMPLATE, group.name);
+        assert.deepStrictEqual(group.inputs.launchTemplate, { id: template.id, version: "1" });
+        // pulumi-eks's own template (hop limit 2, no tags) is not asked for, and diskSize would conflict.
+        assert.strictEqual(group.inputs.enableIMDSv2, undefined);
+        assert.strictEqual(group.inputs.diskSize, undefined);
       }
     }
+  });
+
+  it("requires IMDSv2 with hop limit 1 in production (pods cannot borrow the node role) and 2 in development", () => {
+    for (const [run, hopLimit] of [[development, 2], [production, 1]] as const) {
+      for (const template of ofType(run, LAUNCH_TEMPLATE)) {
+        assert.deepStrictEqual(template.inputs.metadataOptions, { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: hopLimit });
+      }
+    }
+  });
+
+  it("encrypts the nodes' gp3 root volumes in production", () => {
+    assert.strictEqual(at(only(production, LAUNCH_TEMPLATE), "blockDeviceMappings", 0, "ebs", "encrypted"), "true");
+    assert.strictEqual(at(only(production, LAUNCH_TEMPLATE), "blockDeviceMappings", 0, "ebs", "volumeType"), "gp3");
+    assert.strictEqual(at(only(production, LAUNCH_TEMPLATE), "blockDeviceMappings", 0, "deviceName"), "/dev/xvda");
+    for (const template of ofType(development, LAUNCH_TEMPLATE)) assert.strictEqual(at(template, "blockDeviceMappings", 0, "ebs", "encrypted"), undefined);
+  });
+
+  it("tags the instances, volumes and network interfaces launched for the nodes with the stack's tags", () => {
+    const tags = productionSettings().tags;
+    assert.deepStrictEqual(only(production, LAUNCH_TEMPLATE).inputs.tagSpecifications, [
+      { resourceType: "instance", tags },
+      { resourceType: "volume", tags },
+      { resourceType: "network-interface", tags },
+    ]);
+  });
+
+  it("skips pulumi-eks's default node security group, which no node here would use", () => {
+    for (const run of [development, production]) assert.strictEqual(only(run, EKS).inputs.skipDefaultSecurityGroups, true);
+  });
+
+  it("gives the Kubernetes provider a kubeconfig that runs aws eks get-token with the stack's profile and role", async () => {
+    const run = await clusterFor(developmentSettings(), undefined, { profileName: "acme-dev", roleArn: "arn:aws:iam::123456789012:role/deployer" });
+    const kubeconfig = JSON.parse(run.outputs.providerKubeconfig as string);
+    const exec = kubeconfig.users[0].user.exec;
+    assert.strictEqual(exec.command, "aws");
+    assert.deepStrictEqual(exec.args.slice(-4), ["--role", "arn:aws:iam::123456789012:role/deployer", "--profile", "acme-dev"]);
+    assert.ok(exec.args.includes("gitops-development"), exec.args.join(" "));
+    // Without a profile, it is pulumi-eks's kubeconfig, with no --profile.
+    const plain = JSON.parse(development.outputs.providerKubeconfig as string);
+    assert.ok(!plain.users[0].user.exec.args.includes("--profile"));
   });
 
   it("runs a node group with a role of its own as that role, and the others as the shared node role", async () => {
@@ -133,7 +229,8 @@ describe("Cluster", () => {
   it("gives principals with the same name in different accounts or paths their own access entries", async () => {
     const settings = developmentSettings();
     settings.cluster.adminPrincipalArns = ["arn:aws:iam::123456789012:role/ops/admin", "arn:aws:iam::210987654321:role/admin"];
-    const entries = only(await clusterFor(settings), EKS).inputs.accessEntries as Record<string, { principalArn: string }>;
-    assert.deepStrictEqual(Object.values(entries).map((e) => e.principalArn), settings.cluster.adminPrincipalArns);
+    const entries = ofType(await clusterFor(settings), ACCESS_ENTRY);
+    assert.deepStrictEqual(entries.map((e) => e.inputs.principalArn), settings.cluster.adminPrincipalArns);
+    assert.deepStrictEqual(entries.map((e) => e.name), ["cluster-admin-123456789012-role-ops-admin", "cluster-admin-210987654321-role-admin"]);
   });
 });

@@ -22,6 +22,9 @@ export function developmentSettings(): Settings {
       logTypes: ["api", "audit"],
       adminPrincipalArns: ["arn:aws:iam::123456789012:role/platform-admin"],
       protect: false,
+      pipelineRoles: {},
+      nodeMetadataHopLimit: 2,
+      encryptNodeVolumes: false,
     },
     nodeGroups: [
       {
@@ -50,7 +53,7 @@ export function developmentSettings(): Settings {
       },
     ],
     flux: {
-      version: "2.9.2",
+      version: "2.9.4",
       operatorChartVersion: "0.60.0",
       repoUrl: "ssh://git@github.com/acme/gitops.git",
       branch: "main",
@@ -86,6 +89,8 @@ export function productionSettings(): Settings {
       secretsEncryption: true,
       logTypes: ["api", "audit", "authenticator", "controllerManager", "scheduler"],
       protect: true,
+      nodeMetadataHopLimit: 1,
+      encryptNodeVolumes: true,
     },
     nodeGroups: [{ ...dev.nodeGroups[0], instanceTypes: ["m7i.large"], capacityType: "ON_DEMAND", minSize: 3, maxSize: 6, desiredSize: 3, diskSize: 50 }],
     flux: { ...dev.flux, path: "./clusters/production", interval: "5m" },

@@ -1,5 +1,6 @@
 import * as assert from "assert";
 import { createHash } from "crypto";
+import { isDeepStrictEqual } from "util";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { CLUSTER_VARS, FluxBootstrap, GITHUB_KNOWN_HOSTS } from "../../components/flux-bootstrap";
@@ -177,5 +178,45 @@ describe("FluxBootstrap", () => {
       bootstrap({ ...settings, repoUrl: "ssh://git@gitlab.com/acme/gitops.git" }),
       /flux\.repoUrl must be an ssh:\/\/ URL on github\.com .*got "ssh:\/\/git@gitlab\.com\/acme\/gitops\.git"/,
     );
+  });
+
+  describe("deploy key rotation (flux.deployKeyGeneration)", () => {
+    const byUrn = (run: ProgramRun) => new Map(run.resources.map((r) => [r.urn, r]));
+    let older: Bootstrap;
+    let newer: Bootstrap;
+    before(async () => {
+      older = await bootstrap({ ...settings, deployKeyGeneration: "1" });
+      newer = await bootstrap({ ...settings, deployKeyGeneration: "2026-11-30" });
+    });
+
+    it("keeps the names of a stack without a generation, so upgrading rotates nothing", async () => {
+      const plain = await bootstrap(settings);
+      assert.deepStrictEqual(ofType(plain.run, "tls:index/privateKey:PrivateKey").map((r) => r.name), ["flux-deploy-key"]);
+      assert.deepStrictEqual(ofType(plain.run, "github:index/repositoryDeployKey:RepositoryDeployKey").map((r) => r.name), ["flux-deploy-key"]);
+    });
+
+    it("changes the key, the GitHub deploy key and the Secret's content, and nothing else", () => {
+      const [was, now] = [byUrn(older.run), byUrn(newer.run)];
+      const gone = [...was.keys()].filter((urn) => !now.has(urn)).map((urn) => was.get(urn)!.name).sort();
+      const added = [...now.keys()].filter((urn) => !was.has(urn)).map((urn) => now.get(urn)!.name).sort();
+      // New names: Pulumi creates them first and deletes the old ones at the end of the update.
+      assert.deepStrictEqual(gone, ["flux-deploy-key-1", "flux-deploy-key-1"]);
+      assert.deepStrictEqual(added, ["flux-deploy-key-2026-11-30", "flux-deploy-key-2026-11-30"]);
+      const changed = [...now.keys()]
+        .filter((urn) => was.has(urn) && !isDeepStrictEqual({ ...was.get(urn)!, id: undefined }, { ...now.get(urn)!, id: undefined }))
+        .map((urn) => now.get(urn)!.name);
+      // The Secret keeps its name (updated in place); only its dependency on the registered key moved.
+      assert.deepStrictEqual(changed, ["flux-git-credentials"]);
+      assert.notStrictEqual(older.secretData!.identity, newer.secretData!.identity);
+      const newKey = only(newer.run, "github:index/repositoryDeployKey:RepositoryDeployKey");
+      assert.strictEqual(newer.secretData!["identity.pub"], newKey.inputs.key);
+      assert.strictEqual(newKey.inputs.title, "flux acme-development (generation 2026-11-30)");
+      assert.strictEqual(newKey.inputs.readOnly, true);
+    });
+
+    it("writes the new key into the Secret only after GitHub has registered it", () => {
+      const secret = only(newer.run, "kubernetes:core/v1:Secret");
+      assert.deepStrictEqual(secret.dependsOn, [only(newer.run, "github:index/repositoryDeployKey:RepositoryDeployKey").urn]);
+    });
   });
 });

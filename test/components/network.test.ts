@@ -143,7 +143,18 @@ describe("Network", () => {
   it("fails with a message naming network.zoneCount when the region has too few zones", async () => {
     await assert.rejects(
       underMocks(() => void new Network("network", { clusterName: "demo", zoneCount: 5 })),
-      /network\.zoneCount is 5 but the region has only 4 available zones/,
+      /network\.zoneCount is 5 but the region has only 4 zones available to EKS/,
+    );
+  });
+
+  it("skips opt-in zones and the zone ids EKS does not support (us-east-1: use1-az3)", async () => {
+    // The mocked us-east-1 has zones a-d with ids use1-az1..az4 and an opt-in Local Zone.
+    const run = await underMocks(() => void new Network("network", { clusterName: "demo", vpcCidr: "10.20.0.0/16", zoneCount: 3 }), "us-east-1");
+    const zones = ofType(run, SUBNET).filter((s) => s.name.includes("private")).map((s) => s.inputs.availabilityZone);
+    assert.deepStrictEqual(zones, ["us-east-1a", "us-east-1b", "us-east-1d"]);
+    await assert.rejects(
+      underMocks(() => void new Network("network", { clusterName: "demo", zoneCount: 4 }), "us-east-1"),
+      /network\.zoneCount is 4 but the region has only 3 zones available to EKS \(us-east-1a, us-east-1b, us-east-1d\)/,
     );
   });
 });

@@ -4,6 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { createDriftCommand } from "../../cli/drift";
 import { checkRepository } from "../../drift/repository";
+import { runProgram } from "../../offline/program";
 import { PREVIEW_FIXTURES, captureIO, pathWithoutPulumi, standInPath } from "./helpers";
 
 const ROOT = path.join(__dirname, "..", "..");
@@ -47,6 +48,32 @@ describe("drift: the repository side, on the example repository", () => {
       { file: OVERLAY, line: 10, namespace: "podinfo", have: ROLE_ARN, want: "${NODE_ROLE_ARN}" },
     ]);
     assert.strictEqual(report.cloud.problem.kind, "no-cli");
+  });
+
+  it("agrees with the stack's OverlayInjection on what substitute mode needs: the stack warns where drift differs", async () => {
+    const dir = project({ repo: (repo) => replaceIn(path.join(repo, OVERLAY), "${NODE_ROLE_ARN}", ROLE_ARN) });
+    const check = await checkRepository({ projectDir: dir, stack: "development", env: {} });
+    assert.deepStrictEqual(check.overlays.differences.map((d) => `${d.file}:${d.line}`), [`${OVERLAY}:10`]);
+    const warnings: string[] = [];
+    const original = console.warn;
+    console.warn = (...args: unknown[]) => void warnings.push(args.join(" "));
+    try {
+      await runProgram("development", { config: { gitops: { repoDir: path.join(dir, "gitops"), clusterPath: "clusters/development" } } });
+    } finally {
+      console.warn = original;
+    }
+    const about = warnings.filter((w) => w.includes("in substitute mode its iam_role must be"));
+    assert.strictEqual(about.length, 1, warnings.join("\n"));
+    assert.ok(about[0].includes(`${OVERLAY}:10: namespace podinfo`), about[0]);
+    // And the example repository as shipped: drift finds it clean, the stack says nothing.
+    warnings.length = 0;
+    console.warn = (...args: unknown[]) => void warnings.push(args.join(" "));
+    try {
+      await runProgram("development");
+    } finally {
+      console.warn = original;
+    }
+    assert.deepStrictEqual(warnings.filter((w) => w.includes("in substitute mode")), []);
   });
 
   it("reports an ordering error when a consumer loses its dependsOn", async () => {

@@ -4,8 +4,8 @@
  * groups are @pulumi/eks remote components there: under mocks their AWS children are not
  * constructed, so the children's inputs are derived from the component's inputs the way the
  * component passes them on (encryptionConfigKeyArn -> encryptionConfig for "secrets", the
- * endpoint settings -> vpcConfig, enableIMDSv2 -> a launch template with httpTokens "required"
- * that the node group uses, subnetIds unchanged).
+ * endpoint settings -> vpcConfig, subnetIds unchanged). Node groups use the stack's own launch
+ * templates, which are AWS resources in the plan.
  */
 import { ProgramRun, RecordedResource } from "../../offline/program";
 import { Sample } from "./harness";
@@ -20,7 +20,7 @@ export function samplesFromPlan(run: ProgramRun): Sample[] {
     const inputs = resource.inputs as Record<string, any>;
     if (resource.type === "aws:ec2/subnet:Subnet") {
       samples.push(sampleOf(resource, run.stack, resource.type, { ...inputs, id: resource.id }));
-    } else if (resource.type === "aws:kms/key:Key") {
+    } else if (resource.type === "aws:kms/key:Key" || resource.type === "aws:ec2/launchTemplate:LaunchTemplate") {
       samples.push(sampleOf(resource, run.stack));
     } else if (resource.type === "eks:index:Cluster") {
       samples.push(sampleOf(resource, run.stack, "aws:eks/cluster:Cluster", {
@@ -35,10 +35,7 @@ export function samplesFromPlan(run: ProgramRun): Sample[] {
         },
       }));
     } else if (resource.type === "eks:index:ManagedNodeGroup") {
-      const template = inputs.enableIMDSv2 ? { id: `lt-${resource.name}`, version: "$Latest" } : inputs.launchTemplate;
-      if (inputs.enableIMDSv2) {
-        samples.push({ type: "aws:ec2/launchTemplate:LaunchTemplate", name: `${resource.name}-launchTemplate`, stack: run.stack, props: { metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 2 } } });
-      }
+      const template = inputs.launchTemplate;
       samples.push(sampleOf(resource, run.stack, "aws:eks/nodeGroup:NodeGroup", {
         subnetIds: inputs.subnetIds,
         scalingConfig: inputs.scalingConfig,

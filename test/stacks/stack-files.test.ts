@@ -131,8 +131,18 @@ describe("environment defaults", () => {
     }
   });
 
-  it("pin concrete Flux and flux-operator chart versions", () => {
+  it("give production nodes IMDS hop limit 1 and encrypted root volumes; development hop limit 2", () => {
+    assert.deepEqual(
+      [production.cluster.nodeMetadataHopLimit, production.cluster.encryptNodeVolumes],
+      [1, true],
+    );
+    assert.deepEqual([development.cluster.nodeMetadataHopLimit, development.cluster.encryptNodeVolumes], [2, false]);
+    assert.deepEqual([development.cluster.pipelineRoles, production.cluster.pipelineRoles], [{}, {}]);
+  });
+
+  it("pin concrete Flux and flux-operator chart versions: Flux 2.9.4", () => {
     for (const settings of [development, production]) {
+      assert.equal(settings.flux.version, "2.9.4");
       assert.match(settings.flux.version, /^2\.\d+\.\d+$/);
       assert.match(settings.flux.operatorChartVersion, /^\d+\.\d+\.\d+$/);
     }

@@ -90,7 +90,7 @@ describe("stack settings validation", () => {
 
     it("rejects a scalar where an object is expected", () => {
       assert.deepEqual(problemsOf({ ...dev(), cluster: "acme" }), [
-        'gitops-cluster:cluster must be an object with keys name, kubernetesVersion, endpointPublicAccess, endpointPrivateAccess, publicAccessCidrs, secretsEncryption, logTypes, adminPrincipalArns, protect (got "acme")',
+        'gitops-cluster:cluster must be an object with keys name, kubernetesVersion, endpointPublicAccess, endpointPrivateAccess, publicAccessCidrs, secretsEncryption, logTypes, adminPrincipalArns, protect, pipelineRoles, nodeMetadataHopLimit, encryptNodeVolumes (got "acme")',
       ]);
     });
 
@@ -602,6 +602,48 @@ describe("stack settings validation", () => {
       'gitops-cluster:flux.interval must be a duration such as "5m" or "1m30s" (got "often")',
       "gitops-cluster:cluster.secretsEncryption must be true in production (got false)",
     ]);
+  });
+
+  describe("pipelines, nodes and deploy key rotation", () => {
+    it("reads pipelineRoles as IAM role ARNs and refuses one role for both", () => {
+      const roles = { deploy: "arn:aws:iam::123456789012:role/ci-deploy", preview: "arn:aws:iam::123456789012:role/ci-preview" };
+      assert.deepEqual(parseSettings(changed(dev(), (c) => (c.cluster = { pipelineRoles: roles })), "development").cluster.pipelineRoles, roles);
+      const problems = problemsOf(changed(dev(), (c) => (c.cluster = { pipelineRoles: { deploy: "ci", runner: "x" } })));
+      assert.equal(problems.length, 2, problems.join("\n"));
+      assert.ok(problems.some((p) => p.startsWith("gitops-cluster:cluster.pipelineRoles.runner ") || p.includes("runner")), problems.join("\n"));
+      assert.ok(problems.some((p) => p.startsWith('gitops-cluster:cluster.pipelineRoles.deploy must be ') && p.endsWith('(got "ci")')), problems.join("\n"));
+      const both = roles.deploy;
+      assert.deepEqual(problemsOf(changed(dev(), (c) => (c.cluster = { pipelineRoles: { deploy: both, preview: both } }))), [
+        `gitops-cluster:cluster.pipelineRoles.preview must differ from cluster.pipelineRoles.deploy (got "${both}" for both): preview only reads`,
+      ]);
+    });
+
+    it("takes a hop limit of 1 or 2 only", () => {
+      assert.equal(parseSettings(changed(dev(), (c) => (c.cluster = { nodeMetadataHopLimit: 1 })), "development").cluster.nodeMetadataHopLimit, 1);
+      assert.deepEqual(problemsOf(changed(dev(), (c) => (c.cluster = { nodeMetadataHopLimit: 3 }))), [
+        "gitops-cluster:cluster.nodeMetadataHopLimit must be an integer from 1 to 2 (got 3)",
+      ]);
+    });
+
+    it("refuses a node group name EKS would reject once the provider's 26-character suffix is added", () => {
+      const name = "a".repeat(37);
+      assert.deepEqual(problemsOf(changed(dev(), (c) => (c.nodeGroups = [{ name }]))), [
+        "gitops-cluster:nodeGroups[0].name must be at most 36 characters, so the node group's EKS name fits 63 (got 37)",
+      ]);
+      assert.equal(parseSettings(changed(dev(), (c) => (c.nodeGroups = [{ name: "a".repeat(36) }])), "development").nodeGroups[0].name.length, 36);
+    });
+
+    it("takes a deploy key generation as an integer or a date, and nothing else", () => {
+      const generation = (value: unknown) => parseSettings(changed(dev(), (c) => (c.flux.deployKeyGeneration = value)), "development").flux.deployKeyGeneration;
+      assert.equal(generation(3), "3");
+      assert.equal(generation("2026-11-30"), "2026-11-30");
+      assert.equal(parseSettings(dev(), "development").flux.deployKeyGeneration, undefined);
+      for (const bad of [0, 1.5, "2026-02-30", "next", "v2"]) {
+        assert.deepEqual(problemsOf(changed(dev(), (c) => (c.flux.deployKeyGeneration = bad))), [
+          `gitops-cluster:flux.deployKeyGeneration must be a positive integer such as 2 or a date such as 2026-11-30 (got ${JSON.stringify(bad)})`,
+        ]);
+      }
+    });
   });
 
   it("is a Pulumi RunError, so `pulumi up` prints the problems without a stack trace", () => {

@@ -11,6 +11,7 @@ const WORKFLOWS = path.join(ROOT, ".github", "workflows");
 
 interface Step { uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string>; if?: string; "continue-on-error"?: unknown }
 interface Job {
+  "runs-on"?: string | string[];
   permissions?: Record<string, string> | string;
   strategy?: { matrix?: Record<string, unknown[]> };
   steps: Step[];
@@ -42,6 +43,29 @@ async function cliSubcommands(): Promise<Set<string>> {
 function projectStacks(): string[] {
   return fs.readdirSync(ROOT).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => !!s).sort();
 }
+
+/**
+ * The runner labels a `runs-on` value picks, for a matrix stack and repository variables. The
+ * workflows use only `==`, `&&`, `||`, quoted strings, `fromJSON`, `vars.*` and `matrix.*`,
+ * whose GitHub meaning (https://docs.github.com/en/actions/reference/evaluate-expressions-in-workflows-and-actions)
+ * is JavaScript's: an unset variable is '' and falsy, `a && b || c` picks b or c.
+ */
+function runnerLabels(runsOn: string | string[] | undefined, context: { stack?: string; vars?: Record<string, string> }): string[] {
+  if (runsOn === undefined) return [];
+  if (Array.isArray(runsOn)) return runsOn;
+  const expression = /^\$\{\{(.*)\}\}$/s.exec(runsOn.trim());
+  if (!expression) return [runsOn];
+  const js = expression[1]
+    .replace(/\bfromJSON\(/g, "JSON.parse(")
+    .replace(/\bvars\.([A-Za-z_][A-Za-z0-9_]*)/g, (_m, name: string) => `(vars[${JSON.stringify(name)}] ?? "")`)
+    .replace(/==/g, "===");
+  assert.doesNotMatch(js.replace(/'[^']*'/g, "''"), /[^\w\s.()[\]"'|&=?:]|\b(?!JSON\b|parse\b|vars\b|matrix\b|stack\b)[A-Za-z_]\w*\(/, `unexpected expression ${runsOn}`);
+  const value = new Function("vars", "matrix", `return (${js});`)(context.vars ?? {}, { stack: context.stack ?? "" });
+  return Array.isArray(value) ? value : [String(value)];
+}
+
+/** GitHub-hosted runner labels: https://docs.github.com/en/actions/using-github-hosted-runners/about-github-hosted-runners */
+const isHostedLabel = (label: string) => /^(ubuntu|windows|macos)-/.test(label);
 
 describe("GitHub filter patterns (test helper)", () => {
   it("follows GitHub's meaning of *, **, +, ? and [..]", () => {
@@ -210,6 +234,39 @@ describe("workflows", () => {
         assert.doesNotMatch(allSteps(w).map((s) => s.run ?? "").join("\n"), /pulumi up\b/, file);
       }
     });
+  });
+
+  describe("runners of the jobs that reach a cluster", () => {
+    /** Jobs that run pulumi preview/up or drift, with the stacks they reach. */
+    const clusterJobs = Object.entries(workflows).flatMap(([file, w]) =>
+      Object.entries(w.jobs)
+        .filter(([, job]) => job.steps.some((s) => s.uses?.startsWith("pulumi/actions@") && s.with?.command) || job.steps.some((s) => s.run?.includes("gitops-cluster drift")))
+        .map(([name, job]) => {
+          const stackName = job.steps.find((s) => s.with?.["stack-name"])?.with?.["stack-name"] as string | undefined;
+          const stacks = (job.strategy?.matrix?.stack as string[] | undefined) ?? (stackName ? [stackName] : []);
+          return { where: `${file} ${name}`, job, stacks };
+        }),
+    );
+
+    it("covers the preview, up and drift jobs", () => {
+      assert.deepStrictEqual(clusterJobs.map((j) => j.where).sort(), ["drift.yml drift", "pull-request.yml preview", "release.yml up"]);
+    });
+
+    for (const name of ["drift.yml drift", "pull-request.yml preview", "release.yml up"]) {
+      it(`${name}: production never runs on a GitHub-hosted runner unless vars.PRODUCTION_RUNNER says so`, () => {
+        const { job, stacks } = clusterJobs.find((j) => j.where === name)!;
+        assert.ok(stacks.includes("production"), `${name} reaches production`);
+        const byDefault = runnerLabels(job["runs-on"], { stack: "production" });
+        assert.deepStrictEqual(byDefault, ["self-hosted", "gitops-production"]);
+        assert.ok(!byDefault.some(isHostedLabel), byDefault.join(","));
+        // A runner whose egress CIDR is in publicAccessCidrs, named by the repository variable.
+        assert.deepStrictEqual(runnerLabels(job["runs-on"], { stack: "production", vars: { PRODUCTION_RUNNER: '["acme-static-egress"]' } }), ["acme-static-egress"]);
+        assert.deepStrictEqual(runnerLabels(job["runs-on"], { stack: "production", vars: { PRODUCTION_RUNNER: '"ubuntu-latest"' } }), ["ubuntu-latest"]);
+        if (stacks.includes("development")) {
+          assert.deepStrictEqual(runnerLabels(job["runs-on"], { stack: "development" }), ["ubuntu-latest"], "development's endpoint is public");
+        }
+      });
+    }
   });
 
   describe("drift.yml", () => {
