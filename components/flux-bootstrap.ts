@@ -134,8 +134,11 @@ export class FluxBootstrap extends pulumi.ComponentResource {
       { name: "flux", annotations: { "pulumi.com/waitFor": "condition=Ready" } },
       {
         distribution: { version: flux.version, registry: "ghcr.io/fluxcd" },
-        components: FLUX_COMPONENTS,
+        // What the repository needs (the ordering check derives it) or flux.components.
+        components: flux.components ?? FLUX_COMPONENTS,
         cluster: { type: "aws", multitenant: false, networkPolicy: true, domain: "cluster.local" },
+        // Controller patches (what flux-system/kustomization.yaml held under `flux bootstrap`).
+        ...((flux.kustomizePatches ?? []).length === 0 ? {} : { kustomize: { patches: flux.kustomizePatches } }),
       },
     ), { ...inCluster, dependsOn: [operator] });
     const afterControllers = { ...inCluster, dependsOn: [instance] };

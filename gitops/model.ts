@@ -5,6 +5,7 @@
  *
  * Pure data: no Pulumi import anywhere under `gitops/`.
  */
+import type { FluxComponent } from "./flux-apis";
 
 /** A place in the repository; `file` is relative to the repository root, `line` is 1-based. */
 export interface SourceLocation {
@@ -86,6 +87,8 @@ export interface VerifySummary {
 
 /** The result of verifying one cluster path of one repository. */
 export interface VerifyResult {
+  /** The Flux controllers the checked install runs (the stack's FluxInstance components in stack mode). */
+  fluxComponents?: FluxComponent[];
   /** The repository root as given. */
   repo: string;
   /** The cluster path, e.g. "clusters/development". */
@@ -119,4 +122,17 @@ export interface VerifyOptions {
   preinstalledGroups?: string[];
   /** Variables the bootstrap's `cluster-vars` ConfigMap supplies (for the substitution rule). */
   clusterVars?: string[];
+  /**
+   * "stack": verifying as this stack bootstraps it (Flux is the stack's; the repository's own
+   * Flux install and sync manifests are leftovers). "committed" (default): the repository as committed.
+   */
+  bootstrap?: "committed" | "stack";
+  /** The Flux version that serves the objects; wins over the repository's own install. */
+  fluxVersion?: string;
+  /** The stack's Flux version: used when neither `fluxVersion` nor the repository's own install names one. */
+  stackFluxVersion?: string;
+  /** Kubernetes minor of the cluster, e.g. "1.35"; unset: every removal the migration guide lists applies. */
+  kubernetesVersion?: string;
+  /** The controllers the Flux install runs; unset: the repository's own install, else what it needs. */
+  fluxComponents?: FluxComponent[];
 }

@@ -11,6 +11,10 @@ import { dependencyCycle, duplicateKustomization, missingDependency } from "./ru
 import { crdOrdering } from "./rules/ordering";
 import { missingPath, unresolvedReference } from "./rules/paths";
 import { unsubstitutedVariable } from "./rules/substitution";
+import { removedApiVersion, schemaViolation } from "./rules/api-versions";
+import { fluxBootstrapLeftover } from "./rules/bootstrap-leftovers";
+import { controllerNotInstalled } from "./rules/controllers";
+import { resolveFluxTarget } from "./flux-target";
 
 const rules: Rule[] = [
   missingPath,
@@ -20,6 +24,10 @@ const rules: Rule[] = [
   crdOrdering,
   unsubstitutedVariable,
   unresolvedReference,
+  removedApiVersion,
+  schemaViolation,
+  fluxBootstrapLeftover,
+  controllerNotInstalled,
 ];
 
 const severityOrder = { error: 0, warning: 1, note: 2 } as const;
@@ -33,12 +41,14 @@ export function verifyRepository(repoDir: string, clusterPath: string, options: 
   const nodes: GraphNode[] = buildClusterGraph(repo, clusterPath, options.providers);
   const byId = new Map<string, GraphNode>();
   for (const n of nodes) if (!byId.has(n.id)) byId.set(n.id, n);
+  const clusterObjects = resolvePath(repo, clusterPath).objects;
   const context: RuleContext = {
     nodes,
     byId,
     presentGroups: new Set([...builtinGroups, ...eksGroups, ...(options.preinstalledGroups ?? [])]),
     clusterVars: new Set<string>(options.clusterVars ?? CLUSTER_VARS),
-    clusterObjects: resolvePath(repo, clusterPath).objects,
+    clusterObjects,
+    flux: resolveFluxTarget(repo, clusterObjects, nodes, options),
   };
   const findings: Finding[] = rules.flatMap((rule) => rule(context));
   findings.sort((a, b) =>
@@ -47,6 +57,7 @@ export function verifyRepository(repoDir: string, clusterPath: string, options: 
     repo: repoDir,
     cluster: clusterPath,
     kustomizations: nodes,
+    fluxComponents: context.flux.components,
     findings,
     summary: {
       errors: findings.filter((f) => f.severity === "error").length,

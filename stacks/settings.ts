@@ -54,6 +54,7 @@ import type {
   Environment,
   ExistingNetwork,
   ExtraProvider,
+  FluxKustomizePatch,
   FluxSettings,
   GitCredentials,
   GitopsSettings,
@@ -65,6 +66,7 @@ import type {
 } from "./types";
 
 export { NAMESPACE, SettingsError } from "./readers";
+import { FLUX_COMPONENT_NAMES, FluxComponent } from "../gitops/flux-apis";
 export { asPulumiConfig, readStackConfig, readStackConfigFile } from "./stack-file";
 import { readStackConfig, readStackConfigFile } from "./stack-file";
 
@@ -382,6 +384,8 @@ function readFlux(
     "path",
     "interval",
     "credentials",
+    "components",
+    "kustomizePatches",
   ]);
   const expectedPath = fluxPathFor(clusterPath);
   const repoUrl: Expectation = { expected: REPO_URL_EXPECTED, test: (url) => parseRepoUrl(url) !== undefined };
@@ -393,7 +397,10 @@ function readFlux(
     path: fields.str("path", expectedPath, NON_EMPTY),
     interval: fields.str("interval", defaults.interval, DURATION),
     credentials: readCredentials(r, fields.section("credentials", ["kind", "github", "secretName"])),
+    kustomizePatches: readFluxKustomizePatches(r, fields),
   };
+  const components = readFluxComponents(r, fields);
+  if (components !== undefined) flux.components = components;
   // The ordering check reads gitops.clusterPath and Flux reconciles flux.path: one directory.
   if (r.ok(fields.key("path"), "gitops.clusterPath") && flux.path.replace(/\/+$/, "") !== expectedPath) {
     const text = `must be ${expectedPath}, the directory gitops.clusterPath names (got ${show(flux.path)})`;
@@ -401,6 +408,34 @@ function readFlux(
   }
   if (value !== undefined && r.ok(fields.key("repoUrl"))) checkCredentialsAgainstUrl(r, flux);
   return flux;
+}
+
+/** `flux.components`: a list of Flux controllers, each once. */
+function readFluxComponents(r: Reader, fields: Section): FluxComponent[] | undefined {
+  if (!fields.has("components")) return undefined;
+  const components = fields.list("components", [], (at, value) => r.oneOf(at, value, FLUX_COMPONENT_NAMES, undefined));
+  for (const required of ["source-controller", "kustomize-controller"] as const) {
+    // The stack's GitRepository and root Kustomization need these two.
+    if (r.ok(fields.key("components")) && !components.includes(required)) {
+      r.report(fields.key("components"), `must include ${required}: the stack's GitRepository and root Kustomization need it (got ${show(components)})`);
+    }
+  }
+  return [...new Set(components)];
+}
+
+/** `flux.kustomizePatches`: [{patch: text, target?: {kind, name, ...}}], as FluxInstance spec.kustomize.patches takes them. */
+function readFluxKustomizePatches(r: Reader, fields: Section): FluxKustomizePatch[] {
+  return fields.list("kustomizePatches", [], (at, value) => {
+    const patch = r.section(at, value, ["patch", "target"]);
+    const out: FluxKustomizePatch = { patch: patch.str("patch", undefined, NON_EMPTY) };
+    if (patch.has("target")) {
+      out.target = patch.record("target", {
+        key: { expected: "a kustomize selector field (group, version, kind, name, namespace, labelSelector, annotationSelector)", test: (k) => ["group", "version", "kind", "name", "namespace", "labelSelector", "annotationSelector"].includes(k) },
+        value: NON_EMPTY,
+      });
+    }
+    return out;
+  });
 }
 
 function readCredentials(r: Reader, fields: Section): GitCredentials {

@@ -9,5 +9,10 @@ export function verifyOptionsFor(settings: Settings): VerifyOptions {
     providers: settings.gitops.extraProviders.map((p) => ({ chart: p.chart, groups: p.groups, how: "crds" as const })),
     preinstalledGroups: settings.gitops.preinstalledGroups,
     clusterVars: [...CLUSTER_VARS],
+    // Verifying for this stack: it bootstraps Flux at its version, on its Kubernetes.
+    bootstrap: "stack",
+    fluxVersion: settings.flux.version,
+    kubernetesVersion: settings.cluster.kubernetesVersion,
+    ...(settings.flux.components === undefined ? {} : { fluxComponents: settings.flux.components }),
   };
 }

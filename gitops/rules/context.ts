@@ -1,5 +1,6 @@
 import { Finding, K8sObject, Severity } from "../model";
 import { GraphNode } from "../graph";
+import { FluxTarget } from "../flux-target";
 
 /** What every rule reads: the graph and the verification's options, resolved once. */
 export interface RuleContext {
@@ -12,6 +13,8 @@ export interface RuleContext {
   clusterVars: ReadonlySet<string>;
   /** The objects of the cluster path, applied by the bootstrap's root Kustomization. */
   clusterObjects: K8sObject[];
+  /** The Flux and Kubernetes that will serve the objects, and whether this stack bootstraps Flux. */
+  flux: FluxTarget;
 }
 
 export type Rule = (context: RuleContext) => Finding[];
