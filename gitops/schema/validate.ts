@@ -82,6 +82,9 @@ function problemOf(error: ErrorObject, body: unknown): SchemaProblem | undefined
     const field = (error.params as { additionalProperty: string }).additionalProperty;
     return { path: `${error.instancePath}/${field}`, kind: "pruned", message: "is not in the schema: the API server prunes it" };
   }
+  // Missing required fields are not judged: the API server names them itself, and the repository
+  // examples and tests of this project leave out interval/prune where they do not matter.
+  if (error.keyword === "required") return undefined;
   // anyOf/oneOf report their branches separately; the branch errors say more.
   if (error.keyword === "anyOf" || error.keyword === "oneOf") return undefined;
   // Flux substitutes ${VAR}s after the build: a placeholder string is not judged by its type.
