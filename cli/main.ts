@@ -6,6 +6,7 @@ const commands: Record<string, () => Command> = {
   verify: () => require("./verify").command,
   inject: () => require("./inject").command,
   drift: () => require("./drift").command,
+  migrate: () => require("./migrate").command,
 };
 
 const summaries: Record<string, string> = {
@@ -13,6 +14,7 @@ const summaries: Record<string, string> = {
   verify: "prove the Flux install order of a GitOps repository (Helm CRDs before their users)",
   inject: "write the node IAM role into the namespace overlays, or check that they carry it",
   drift: "tell whether the cloud, the cluster and the repository still match",
+  migrate: "rewrite Flux and Kubernetes API versions the cluster no longer serves, and remove flux bootstrap's manifests",
 };
 
 function help(): string {
