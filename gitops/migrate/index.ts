@@ -118,6 +118,7 @@ export function planMigration(repoDir: string, options: MigrateOptions): Migrati
 // One file.
 
 interface Ctx {
+  apis?: FluxApis;
   file: string;
   text: string;
   lines: LineCounter;
@@ -135,7 +136,7 @@ function migrateFile(file: string, before: string, apis: FluxApis, options: Migr
   const docs = parseAllDocuments(before, { lineCounter: lines, prettyErrors: false, keepSourceTokens: true });
   if (!Array.isArray(docs)) return before;
   if (docs.some((d) => d.errors.length > 0)) return before; // unreadable YAML is verify's to report
-  const ctx: Ctx = { file, text: before, lines, splices: [], plan };
+  const ctx: Ctx = { apis, file, text: before, lines, splices: [], plan };
   const wanted: unknown[] = [];
   for (const doc of docs) {
     const data = doc.toJS({ maxAliasCount: -1 }) as unknown;
@@ -290,7 +291,7 @@ function convertPatches(
     if (!isSeq(smp)) return void unsafe.push(`${at}.patchesStrategicMerge is not a list`);
     for (const item of smp.items) {
       if (!isMap(item) || item.flow) return void unsafe.push(`${at}.patchesStrategicMerge holds an entry that is not a block mapping`);
-      entries.push({ node: item, data: { patch: sourceBlock(ctx, item) } });
+      entries.push({ node: item, data: { patch: withServedApiVersion(ctx, sourceBlock(ctx, item)) } });
     }
   }
   if (json !== undefined) {
@@ -299,7 +300,7 @@ function convertPatches(
       const patch = isMap(item) ? item.get("patch", true) : undefined;
       const target = isMap(item) ? (item.toJSON() as Record<string, unknown>).target : undefined;
       if (!isSeq(patch) || !isRecord(target)) return void unsafe.push(`${at}.patchesJson6902 holds an entry without an inline patch list and a target`);
-      entries.push({ node: item, data: { patch: sourceBlock(ctx, patch), target } });
+      entries.push({ node: item, data: { patch: sourceBlock(ctx, patch), target: withServedTargetVersion(ctx, target) } });
     }
   }
   const existing = map.get("patches", true);
@@ -317,6 +318,27 @@ function convertPatches(
   delete data.patchesJson6902;
   data.patches = newPatches;
   notes.push(`${at}.patchesStrategicMerge/patchesJson6902 -> ${at}.patches (${entries.length} moved)`);
+}
+
+/** The Flux version a patch must name to keep matching the objects migrate moves to it. */
+function servedVersion(ctx: Ctx, group: string, kind: string, version: string): string {
+  const flux = ctx.apis?.kinds.get(`${group}/${kind}`);
+  return flux !== undefined && !flux.served.includes(version) ? flux.storage : version;
+}
+
+/** A strategic-merge patch's own `apiVersion:` line, moved like the objects it patches. */
+function withServedApiVersion(ctx: Ctx, patch: string): string {
+  const data = safeParse(patch);
+  if (!isRecord(data) || typeof data.apiVersion !== "string" || typeof data.kind !== "string") return patch;
+  const group = groupOf(data.apiVersion);
+  const version = data.apiVersion.slice(group.length + 1);
+  const served = servedVersion(ctx, group, data.kind, version);
+  return served === version ? patch : patch.replace(/^apiVersion:[ \t]*\S+/m, `apiVersion: ${group}/${served}`);
+}
+
+function withServedTargetVersion(ctx: Ctx, target: Record<string, unknown>): Record<string, unknown> {
+  if (typeof target.group !== "string" || typeof target.version !== "string" || typeof target.kind !== "string") return target;
+  return { ...target, version: servedVersion(ctx, target.group, target.kind, target.version) };
 }
 
 function valuesFileToValuesFiles(
