@@ -22,7 +22,7 @@ export const controllerNotInstalled: Rule = (context) => {
       "controller-not-installed", "error",
       context.nodes.find((n) => n.objects.includes(o)),
       `${o.kind} ${o.namespace ?? ""}${o.namespace === undefined ? "" : "/"}${o.name} at ${o.source.file}:${o.source.line} ` +
-        `(and ${users.length - 1} more ${controller} object${users.length === 2 ? "" : "s"}) needs ${controller}, which Flux does not run ` +
+        `${users.length > 1 ? `(and ${users.length - 1} more object${users.length === 2 ? "" : "s"} of its kinds) ` : ""}needs ${controller}, which Flux does not run ` +
         `here (components: ${components.join(", ")}, from ${componentsFrom})`,
       context.flux.bootstrap === "stack"
         ? `add ${controller} to flux.components, or leave flux.components unset so the stack installs what the repository uses`

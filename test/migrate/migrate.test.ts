@@ -157,7 +157,7 @@ describe("the program and verify --stack on a Flux 2.1-era repository", function
   const injection = { overlayDir: "apps" };
 
   /** A project directory whose Pulumi.development.yaml points at `repo`: what both the program and verify --stack read. */
-  function projectFor(repo: string): string {
+  function projectFor(repo: string, fluxExtra: string[] = []): string {
     const project = fs.mkdtempSync(path.join(os.tmpdir(), "stack-"));
     fs.writeFileSync(path.join(project, "Pulumi.development.yaml"), [
       "config:",
@@ -167,6 +167,7 @@ describe("the program and verify --stack on a Flux 2.1-era repository", function
       "  gitops-cluster:flux:",
       `    repoUrl: ${flux.repoUrl}`,
       `    path: ${flux.path}`,
+      ...fluxExtra,
       "  gitops-cluster:gitops:",
       `    repoDir: ${repo}`,
       `    clusterPath: ${CLUSTER}`,
@@ -191,6 +192,33 @@ describe("the program and verify --stack on a Flux 2.1-era repository", function
       "source-controller", "kustomize-controller", "helm-controller", "notification-controller",
       "image-reflector-controller", "image-automation-controller",
     ]);
+  });
+
+  it("carries flux.kustomizePatches to FluxInstance spec.kustomize.patches, and flux.components wins", async () => {
+    const run = await runProgram("development", { projectDir: projectFor(GOLDEN, [
+      "    components: [source-controller, kustomize-controller, helm-controller, image-reflector-controller, image-automation-controller]",
+      "    kustomizePatches:",
+      "      - patch: '[{\"op\": \"add\", \"path\": \"/spec/replicas\", \"value\": 2}]'",
+      "        target: {kind: Deployment, name: kustomize-controller}",
+    ]) });
+    const spec = kubernetesObject(run, "FluxInstance").inputs.spec as { components: string[]; kustomize: unknown };
+    // No notification-controller: the repository has no Alert, Provider or Receiver.
+    assert.deepEqual(spec.components, ["source-controller", "kustomize-controller", "helm-controller", "image-reflector-controller", "image-automation-controller"]);
+    assert.deepEqual(spec.kustomize, { patches: [{ patch: '[{"op": "add", "path": "/spec/replicas", "value": 2}]', target: { kind: "Deployment", name: "kustomize-controller" } }] });
+  });
+
+  it("verify refuses flags that do not fit, naming them", async () => {
+    for (const [argv, message] of [
+      [["verify", "--stack", "development", "--repo", "."], /drop --repo and --cluster/],
+      [["verify", "--cluster", CLUSTER, "--bootstrap", "both"], /--bootstrap both: expected committed or stack/],
+      [["verify", "--cluster", CLUSTER, "--flux-version", "latest"], /--flux-version latest/],
+      [["verify", "--cluster", CLUSTER, "--kubernetes-version", "2"], /--kubernetes-version 2/],
+      [["migrate", "--repo", FIXTURE, "--write", "--check"], /exclude each other/],
+    ] as const) {
+      const run = io(PROJECT_DIR);
+      assert.equal(await main([...argv], run.io), 2);
+      assert.match(run.out.stderr, message);
+    }
   });
 
   it("verify --stack gives the verdict the program gives", async () => {
