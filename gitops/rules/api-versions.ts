@@ -2,6 +2,7 @@ import { removedKubeApi } from "../kube-apis";
 import { Finding, K8sObject } from "../model";
 import { schemaProblems, SCHEMA_FLUX_MINOR } from "../schema/validate";
 import { bootstrapLeftoverKind } from "../flux-install";
+import { GraphNode } from "../graph";
 import { Rule, RuleContext, findingAt } from "./context";
 
 /** The command that rewrites what these rules find, as the messages name it. */
@@ -16,9 +17,13 @@ function describe(o: K8sObject): string {
   return `${o.kind} ${o.namespace === undefined ? "" : `${o.namespace}/`}${o.name} (${o.apiVersion})`;
 }
 
-/** Which node applies an object, for the finding's `kustomization` (the root when none). */
-function ownerOf(context: RuleContext, o: K8sObject) {
-  return context.nodes.find((n) => n.objects.some((x) => x.source.file === o.source.file && x.source.line === o.source.line));
+/** Which node applies an object, for the finding's `kustomization` (undefined: the root applies it). */
+function owners(context: RuleContext): (o: K8sObject) => GraphNode | undefined {
+  const byPlace = new Map<string, GraphNode>();
+  for (const n of context.nodes) {
+    for (const x of n.objects) if (!byPlace.has(`${x.source.file}:${x.source.line}`)) byPlace.set(`${x.source.file}:${x.source.line}`, n);
+  }
+  return (o) => byPlace.get(`${o.source.file}:${o.source.line}`);
 }
 
 /** In stack mode, Flux's own install manifests are reported once as leftovers, not per API. */
@@ -35,6 +40,7 @@ function skipped(context: RuleContext, o: K8sObject): boolean {
 export const removedApiVersion: Rule = (context) => {
   const findings: Finding[] = [];
   const { apis, fluxVersion, fluxVersionFrom, kubernetesVersion } = context.flux;
+  const ownerOf = owners(context);
   for (const o of context.flux.applied) {
     if (skipped(context, o)) continue;
     const flux = apis.kinds.get(`${o.group}/${o.kind}`);
@@ -43,7 +49,7 @@ export const removedApiVersion: Rule = (context) => {
       const version = versionOf(o.apiVersion);
       if (flux.served.includes(version)) continue;
       findings.push(findingAt(
-        "removed-api-version", "error", ownerOf(context, o),
+        "removed-api-version", "error", ownerOf(o),
         `${describe(o)} at ${at.file}:${at.line}: Flux ${fluxVersion} (${fluxVersionFrom}) serves ${o.kind} only as ` +
           `${flux.served.map((v) => `${o.group}/${v}`).join(", ")}; the API server rejects it with "no matches for kind"`,
         `run \`${MIGRATE_COMMAND}\` (it sets apiVersion: ${o.group}/${flux.storage} and converts removed fields)`,
@@ -54,7 +60,7 @@ export const removedApiVersion: Rule = (context) => {
     const removed = removedKubeApi(o.apiVersion, o.kind, kubernetesVersion ?? "1.99");
     if (removed === undefined) continue;
     findings.push(findingAt(
-      "removed-api-version", "error", ownerOf(context, o),
+      "removed-api-version", "error", ownerOf(o),
       `${describe(o)} at ${at.file}:${at.line}: Kubernetes ${kubernetesVersion ?? "of this stack"} no longer serves ${o.apiVersion} ` +
         `(removed in ${removed.removedIn}); ${removed.replacement === undefined ? "the kind has no replacement" : `use ${removed.replacement}`}`,
       removed.replacement === undefined
@@ -74,6 +80,7 @@ export const removedApiVersion: Rule = (context) => {
 export const schemaViolation: Rule = (context) => {
   const findings: Finding[] = [];
   if (context.flux.apis.minor !== SCHEMA_FLUX_MINOR) return findings; // schemas are vendored for one minor
+  const ownerOf = owners(context);
   for (const o of context.flux.applied) {
     if (skipped(context, o)) continue;
     const served = context.flux.apis.kinds.get(`${o.group}/${o.kind}`);
@@ -82,7 +89,7 @@ export const schemaViolation: Rule = (context) => {
     for (const p of problems ?? []) {
       const field = p.path.replace(/^\//, "").replace(/\//g, ".");
       findings.push(findingAt(
-        "schema-violation", "error", ownerOf(context, o),
+        "schema-violation", "error", ownerOf(o),
         p.kind === "pruned"
           ? `${describe(o)} at ${o.source.file}:${o.source.line}: ${field} is not a field of ${o.apiVersion}; the API server prunes it and Flux never sees it`
           : `${describe(o)} at ${o.source.file}:${o.source.line}: ${field} ${p.message}; the API server rejects the object`,

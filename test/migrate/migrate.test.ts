@@ -89,6 +89,18 @@ describe("Flux API versions, flux bootstrap leftovers and migrate", () => {
     assert.deepEqual(located(verifyRepository(FIXTURE, CLUSTER, { kubernetesVersion: "1.35" })), ["removed-api-version apps/cleanup.yaml:1"]);
   });
 
+  it("as committed, a FluxInstance's distribution.version names the Flux that serves the objects", () => {
+    const repo = copyOf(GOLDEN);
+    fs.writeFileSync(path.join(repo, "clusters/dev/flux-instance.yaml"), [
+      "apiVersion: fluxcd.controlplane.io/v1", "kind: FluxInstance", "metadata:", "  name: flux", "  namespace: flux-system",
+      "spec:", "  distribution:", "    version: 2.7.x", "    registry: ghcr.io/fluxcd", "",
+    ].join("\n"));
+    fs.writeFileSync(path.join(repo, "clusters/dev/apps.yaml"), fs.readFileSync(path.join(repo, "clusters/dev/apps.yaml"), "utf8").replace("kustomize.toolkit.fluxcd.io/v1", "kustomize.toolkit.fluxcd.io/v1beta2"));
+    // Flux 2.7 still serves v1beta2; this stack's 2.9 does not.
+    assert.deepEqual(located(verifyRepository(repo, CLUSTER, {})), []);
+    assert.deepEqual(located(verifyRepository(repo, CLUSTER, { fluxVersion: "2.9.2" })), ["removed-api-version clusters/dev/apps.yaml:1"]);
+  });
+
   it("migrates to exactly the golden tree: conversions, comments kept, flux-system removed", () => {
     const repo = copyOf(FIXTURE);
     const plan = planMigration(repo, { ...STACK, clusterPath: CLUSTER });
