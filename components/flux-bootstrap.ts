@@ -18,7 +18,7 @@ import { CLUSTER_VARS_CONFIGMAP, type ClusterVar } from "../gitops/cluster-vars"
 /** Helm chart of the Flux Operator. https://fluxoperator.dev/docs/charts/flux-operator/ */
 export const FLUX_OPERATOR_CHART = "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator";
 
-/** Controllers installed; image automation is left out: Git is written by people and pipelines here. */
+/** Controllers installed when `flux.components` is unset and no list is passed; the program passes what the repository needs (gitops/flux-install.ts requiredComponents). */
 export const FLUX_COMPONENTS = ["source-controller", "kustomize-controller", "helm-controller", "notification-controller"];
 
 /**
