@@ -94,7 +94,8 @@ new FluxBootstrap("flux", {
   vpcId: network.vpcId,
   nodeRoleArn: nodeRole.arn,
   nodeRoleName: nodeRole.name,
-  flux: settings.flux,
+  // The controllers the repository needs (image automation, source-watcher), or flux.components.
+  flux: { ...settings.flux, components: ordering.result.fluxComponents ?? settings.flux.components },
 }, { dependsOn: cluster.nodeGroups });
 
 const injection = new OverlayInjection("overlays", {

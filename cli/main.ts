@@ -7,6 +7,7 @@ const commands: Record<string, () => Command> = {
   inject: () => require("./inject").command,
   drift: () => require("./drift").command,
   build: () => require("./build").command,
+  migrate: () => require("./migrate").command,
 };
 
 const summaries: Record<string, string> = {
@@ -15,6 +16,7 @@ const summaries: Record<string, string> = {
   inject: "write the node IAM role into the namespace overlays, or check that they carry it",
   drift: "tell whether the cloud, the cluster and the repository still match",
   build: "print the objects a kustomize directory or Flux path applies, as the resolver builds them",
+  migrate: "rewrite Flux and Kubernetes API versions the cluster no longer serves, and remove flux bootstrap's manifests",
 };
 
 function help(): string {

@@ -5,12 +5,18 @@ import { ChartProvider, SourceMapping, VerifyOptions } from "../gitops/model";
 import { originUrlOf, parseSourceMapping } from "../gitops/sources";
 import { isReportFormat, renderReport, REPORT_FORMATS } from "../gitops/report";
 import { parseProvidersFile, verifyRepository } from "../gitops/verify";
+import { fluxMinor } from "../gitops/flux-apis";
+import { FLUX_VERSION, KUBERNETES_VERSION } from "../stacks/defaults";
+import type { Settings } from "../stacks/types";
+import { verifyOptionsFor } from "../stacks/verify-options";
 import { Command, CommandIO, EXIT, UsageError, parseFlags } from "./command";
 
 const usage = `usage: gitops-cluster verify --cluster clusters/NAME [--repo DIR] [--format FORMAT]
                              [--providers FILE] [--preinstalled GROUP,...]
                              [--source KIND/NAMESPACE/NAME=DIR ...] [--bootstrap-file FILE ...]
                              [--repo-url URL]
+                             [--bootstrap committed|stack] [--flux-version V] [--kubernetes-version V]
+       gitops-cluster verify --stack NAME [--format FORMAT]
 
 Proves the Flux install order of a GitOps repository, offline: every Kustomization that applies
 custom resources waits for the one that installs their CRDs (a HelmRelease or a CRD object).
@@ -32,6 +38,16 @@ options:
                           (helmfile.yaml, helmfile.d/, bootstrap/) are read without it
   --repo-url URL          the URL Flux clones this repository from (default: the checkout's
                           origin); any GitRepository with this URL reads the checkout
+  --stack NAME            verify for a stack: read Pulumi.NAME.yaml in the current directory (repo,
+                          cluster path, Flux and Kubernetes versions, components, providers) and
+                          give the verdict \`pulumi preview\` gives; implies --bootstrap stack
+  --bootstrap MODE        committed (default): the repository as committed, with the Flux it
+                          installs itself; stack: as this stack bootstraps it (its own Flux
+                          install and sync manifests are errors)
+  --flux-version V        the Flux that serves the objects, e.g. 2.9.2 (default: committed mode,
+                          the version the repository installs, else the stack default; stack
+                          mode, the stack default)
+  --kubernetes-version V  the cluster's Kubernetes minor, e.g. 1.35 (default: the stack default)
   -h, --help              show this text
 
 exit status: 0 no errors (warnings allowed), 1 errors found, 2 bad usage or unreadable input
@@ -46,19 +62,48 @@ const API_GROUP = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])
 interface VerifyArgs {
   repo: string;
   cluster: string;
+  stack?: string;
+  bootstrap?: "committed" | "stack";
+  fluxVersion?: string;
+  kubernetesVersion?: string;
   format: (typeof REPORT_FORMATS)[number];
   providersFile?: string;
   preinstalled: string[];
   sources: SourceMapping[];
   bootstrapFiles: string[];
   repoUrl?: string;
+  /** With --stack: the options the program verifies with. */
+  stackOptions?: VerifyOptions;
+}
+
+/**
+ * What the program checks for a stack: its settings from Pulumi.<stack>.yaml in the working
+ * directory, through the same verifyOptionsFor the program uses, so the verdicts agree.
+ */
+function stackVerification(stack: string, io: CommandIO): { repo: string; cluster: string; options: VerifyOptions } {
+  if (!fs.existsSync(path.join(io.cwd, `Pulumi.${stack}.yaml`))) {
+    throw new UsageError(`--stack ${stack}: no Pulumi.${stack}.yaml in ${io.cwd} (run it from the project directory)`);
+  }
+  let settings: Settings;
+  try {
+    // Loaded only here: stacks/settings brings the Pulumi SDK, which plain `verify` never pays for.
+    const { settingsFromStackFile } = require("../stacks/settings") as typeof import("../stacks/settings");
+    settings = settingsFromStackFile(io.cwd, stack);
+  } catch (err) {
+    throw new UsageError(`stack ${stack}: its settings cannot be read:\n${(err as Error).message}`);
+  }
+  return { repo: settings.gitops.repoDir, cluster: settings.gitops.clusterPath, options: verifyOptionsFor(settings) };
 }
 
 
 function parse(argv: string[]): VerifyArgs {
   const values = parseFlags(argv, {
-    repo: { type: "string", default: "." },
+    repo: { type: "string" },
     cluster: { type: "string" },
+    stack: { type: "string" },
+    bootstrap: { type: "string" },
+    "flux-version": { type: "string" },
+    "kubernetes-version": { type: "string" },
     format: { type: "string", default: "text" },
     providers: { type: "string" },
     preinstalled: { type: "string" },
@@ -66,6 +111,30 @@ function parse(argv: string[]): VerifyArgs {
     "bootstrap-file": { type: "string", multiple: true },
     "repo-url": { type: "string" },
   }, usage);
+  if (values.stack !== undefined && (values.repo !== undefined || values.cluster !== undefined)) {
+    throw new UsageError("--stack reads the repository and cluster path from the stack's settings: drop --repo and --cluster");
+  }
+  if (values.bootstrap !== undefined && values.bootstrap !== "committed" && values.bootstrap !== "stack") {
+    throw new UsageError(`--bootstrap ${values.bootstrap}: expected committed or stack`);
+  }
+  if (values.stack !== undefined && values.bootstrap === "committed") {
+    throw new UsageError("--stack verifies as the stack bootstraps Flux: --bootstrap committed does not apply");
+  }
+  if (values["flux-version"] !== undefined && fluxMinor(values["flux-version"]) === undefined) {
+    throw new UsageError(`--flux-version ${values["flux-version"]}: expected a Flux version, e.g. 2.9.2 or 2.9.x`);
+  }
+  if (values["kubernetes-version"] !== undefined && !/^v?1\.\d+(\.\d+)?$/.test(values["kubernetes-version"])) {
+    throw new UsageError(`--kubernetes-version ${values["kubernetes-version"]}: expected a Kubernetes version, e.g. 1.35`);
+  }
+  const versions = {
+    ...(values.bootstrap === undefined ? {} : { bootstrap: values.bootstrap as "committed" | "stack" }),
+    ...(values["flux-version"] === undefined ? {} : { fluxVersion: values["flux-version"] }),
+    ...(values["kubernetes-version"] === undefined ? {} : { kubernetesVersion: values["kubernetes-version"] }),
+  };
+  if (values.stack !== undefined) {
+    if (!isReportFormat(values.format)) throw new UsageError(`--format ${values.format}: expected one of ${REPORT_FORMATS.join(", ")}`);
+    return { repo: "", cluster: "", stack: values.stack, format: values.format, providersFile: values.providers, preinstalled: [], sources: [], bootstrapFiles: [], ...versions };
+  }
   if (values.cluster === undefined || values.cluster === "") {
     throw new UsageError("--cluster is required: the cluster directory, e.g. clusters/development (see gitops-cluster verify --help)");
   }
@@ -87,8 +156,8 @@ function parse(argv: string[]): VerifyArgs {
     sources.push(parsed);
   }
   return {
-    repo: values.repo, cluster: values.cluster, format: values.format, providersFile: values.providers, preinstalled,
-    sources, bootstrapFiles: values["bootstrap-file"] ?? [], repoUrl: values["repo-url"],
+    repo: values.repo ?? ".", cluster: values.cluster, format: values.format, providersFile: values.providers, preinstalled,
+    sources, bootstrapFiles: values["bootstrap-file"] ?? [], repoUrl: values["repo-url"], ...versions,
   };
 }
 
@@ -120,25 +189,37 @@ export const command: Command = {
   usage,
   async run(argv: string[], io: CommandIO): Promise<number> {
     const args = parse(argv);
+    if (args.stack !== undefined) {
+      const forStack = stackVerification(args.stack, io);
+      Object.assign(args, { repo: forStack.repo, cluster: forStack.cluster });
+      args.stackOptions = forStack.options;
+    }
     const repoDir = path.resolve(io.cwd, args.repo);
     if (!fs.existsSync(repoDir) || !fs.statSync(repoDir).isDirectory()) {
       throw new UsageError(`--repo ${args.repo}: no such directory`);
     }
     try {
-      for (const s of args.sources) {
+      for (const s of args.sources ?? []) {
         const dir = path.resolve(io.cwd, s.dir);
         if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`--source ${s.source}=${s.dir}: no such directory`);
         s.dir = dir;
       }
-      const options: VerifyOptions = {
-        preinstalledGroups: args.preinstalled,
-        bootstrap: "committed",
-        sources: args.sources,
-        bootstrapFiles: args.bootstrapFiles.map((f) => path.resolve(io.cwd, f)),
-        // Sources with the URL this checkout was cloned from are this repository.
-        repoUrl: args.repoUrl ?? originUrlOf(repoDir),
-      };
-      if (args.providersFile !== undefined) options.providers = readProviders(args.providersFile, io);
+      const options: VerifyOptions = args.stackOptions !== undefined
+        ? { ...args.stackOptions }
+        : {
+          preinstalledGroups: args.preinstalled,
+          stackFluxVersion: FLUX_VERSION,
+          kubernetesVersion: KUBERNETES_VERSION,
+          bootstrap: "committed",
+          sources: args.sources,
+          bootstrapFiles: (args.bootstrapFiles ?? []).map((f) => path.resolve(io.cwd, f)),
+          // Sources with the URL this checkout was cloned from are this repository.
+          repoUrl: args.repoUrl ?? originUrlOf(repoDir),
+        };
+      if (args.bootstrap !== undefined) options.bootstrap = args.bootstrap;
+      if (args.fluxVersion !== undefined) options.fluxVersion = args.fluxVersion;
+      if (args.kubernetesVersion !== undefined) options.kubernetesVersion = args.kubernetesVersion;
+      if (args.providersFile !== undefined) options.providers = [...(options.providers ?? []), ...readProviders(args.providersFile, io)];
       // The report names the repository as the user gave it, not as an absolute path.
       const result = { ...verifyRepository(repoDir, args.cluster, options), repo: args.repo };
       const uriPrefix = args.format === "sarif" ? placeInCheckout(repoDir) : "";

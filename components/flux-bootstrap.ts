@@ -19,7 +19,7 @@ import { CLUSTER_VARS_CONFIGMAP, type ClusterVar } from "../gitops/cluster-vars"
 /** Helm chart of the Flux Operator. https://fluxoperator.dev/docs/charts/flux-operator/ */
 export const FLUX_OPERATOR_CHART = "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator";
 
-/** Controllers installed; image automation is left out: Git is written by people and pipelines here. */
+/** Controllers installed when `flux.components` is unset and no list is passed; the program passes what the repository needs (gitops/flux-install.ts requiredComponents). */
 export const FLUX_COMPONENTS = ["source-controller", "kustomize-controller", "helm-controller", "notification-controller"];
 
 /**
@@ -135,8 +135,11 @@ export class FluxBootstrap extends pulumi.ComponentResource {
       { name: "flux", annotations: { "pulumi.com/waitFor": "condition=Ready" } },
       {
         distribution: { version: flux.version, registry: "ghcr.io/fluxcd" },
-        components: FLUX_COMPONENTS,
+        // What the repository needs (the ordering check derives it) or flux.components.
+        components: flux.components ?? FLUX_COMPONENTS,
         cluster: { type: "aws", multitenant: false, networkPolicy: true, domain: "cluster.local" },
+        // Controller patches (what flux-system/kustomization.yaml held under `flux bootstrap`).
+        ...((flux.kustomizePatches ?? []).length === 0 ? {} : { kustomize: { patches: flux.kustomizePatches } }),
       },
     ), { ...inCluster, dependsOn: [operator] });
     const afterControllers = { ...inCluster, dependsOn: [instance] };

@@ -5,6 +5,7 @@
  *
  * Pure data: no Pulumi import anywhere under `gitops/`.
  */
+import type { FluxComponent } from "./flux-apis";
 
 /** A place in the repository; `file` is relative to the repository root, `line` is 1-based. */
 export interface SourceLocation {
@@ -103,7 +104,15 @@ export type RuleId =
   /** Where a source the cluster reads came from, or why it could not be read (gitops/sources.ts). */
   | "source-read"
   /** CRD groups a bootstrap step (helmfile, `--bootstrap-file`) installs before Flux (gitops/helmfile.ts). */
-  | "installed-before-flux";
+  | "installed-before-flux"
+  /** An apiVersion the target Flux or Kubernetes no longer serves (gitops/rules/api-versions.ts). */
+  | "removed-api-version"
+  /** A Flux object the serving version's schema prunes or rejects (gitops/rules/api-versions.ts). */
+  | "schema-violation"
+  /** `flux bootstrap`'s own install and sync manifests under a stack that owns Flux. */
+  | "flux-bootstrap-leftover"
+  /** A Flux kind whose controller the FluxInstance does not run. */
+  | "controller-not-installed";
 
 export interface Finding {
   /** Stable rule id, e.g. "consumer-without-provider". */
@@ -129,6 +138,8 @@ export interface VerifySummary {
 
 /** The result of verifying one cluster path of one repository. */
 export interface VerifyResult {
+  /** The Flux controllers the checked install runs (the stack's FluxInstance components in stack mode). */
+  fluxComponents?: FluxComponent[];
   /** The repository root as given. */
   repo: string;
   /** The cluster path, e.g. "clusters/development". */
@@ -182,6 +193,14 @@ export interface VerifyOptions {
    * repository's usual places are found without being named.
    */
   bootstrapFiles?: string[];
+  /** The Flux version that serves the objects; wins over the repository's own install. */
+  fluxVersion?: string;
+  /** The stack's Flux version: used when neither `fluxVersion` nor the repository's own install names one. */
+  stackFluxVersion?: string;
+  /** Kubernetes minor of the cluster, e.g. "1.35"; unset: every removal the migration guide lists applies. */
+  kubernetesVersion?: string;
+  /** The controllers the Flux install runs; unset: the repository's own install, else what it needs. */
+  fluxComponents?: FluxComponent[];
 }
 
 export type BootstrapMode = "committed" | "stack";

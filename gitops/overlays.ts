@@ -19,26 +19,21 @@
 import * as fs from "fs";
 import * as path from "path";
 import { isDeepStrictEqual } from "util";
-import { createTwoFilesPatch } from "diff";
 import {
-  CST,
   Document,
   LineCounter,
   Node,
   Scalar,
   YAMLMap,
   isAlias,
-  isCollection,
   isMap,
-  isPair,
   isScalar,
   isSeq,
-  parse,
   parseAllDocuments,
-  visit,
 } from "yaml";
 import { GitopsInputError } from "./errors";
 import { Repo } from "./repo";
+import { applyFileChanges, scalarReplacement, unifiedDiff } from "./splice";
 
 /** An IAM role as the overlays may spell it. */
 export interface RoleRef {
@@ -198,46 +193,12 @@ export function planDifferences(plan: OverlayPlan): OverlayDifference[] {
  * all new contents are written beside their targets first, and only then renamed into place.
  */
 export function applyOverlayPlan(repoDir: string, plan: OverlayPlan): void {
-  const repo = new Repo(repoDir);
-  const targets = plan.files.map((change) => {
-    if (!repo.isFile(change.file)) {
-      throw new GitopsInputError(`${change.file} is not a file in the repository`);
-    }
-    // Write where the file really is, not over a symlink to it.
-    const real = realPath(repo, repo.normalize(change.file));
-    if (fs.readFileSync(real, "utf8") !== change.before) {
-      throw new GitopsInputError(`${change.file} changed since the plan was made; nothing was written, plan again`);
-    }
-    return { change, real, temp: `${real}.gitops-cluster-${process.pid}.tmp` };
-  });
-  const written: typeof targets = [];
-  try {
-    for (const target of targets) {
-      fs.writeFileSync(target.temp, target.change.after, { mode: fs.statSync(target.real).mode });
-      written.push(target);
-    }
-  } catch (err) {
-    for (const target of written) fs.rmSync(target.temp, { force: true });
-    throw err;
-  }
-  const renamed: typeof targets = [];
-  try {
-    for (const target of targets) {
-      fs.renameSync(target.temp, target.real);
-      renamed.push(target);
-    }
-  } catch (err) {
-    for (const target of renamed) fs.writeFileSync(target.real, target.change.before);
-    for (const target of targets) fs.rmSync(target.temp, { force: true });
-    throw err;
-  }
+  applyFileChanges(repoDir, plan.files);
 }
 
 /** A unified diff of the plan, `a/` and `b/` prefixed like `git diff` (so `git apply` takes it). */
 export function renderUnifiedDiff(plan: OverlayPlan): string {
-  return plan.files
-    .map((change) => createTwoFilesPatch(`a/${change.file}`, `b/${change.file}`, change.before, change.after, undefined, undefined, { context: 3 }))
-    .join("");
+  return unifiedDiff(plan.files);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -481,51 +442,6 @@ function rewriteFile(file: string, before: string, scan: FileScan, settings: Set
     after,
     edits: edits.reverse().map(({ occ, to }) => ({ namespace: occ.namespace, line: occ.line, from: occ.have, to })),
   };
-}
-
-/** Where in the source the scalar's text sits, and the text that gives it `value` in the same style. */
-function scalarReplacement(doc: Document, target: Scalar, value: string): { start: number; end: number; text: string } {
-  const { inFlow, afterKey } = nodeContext(doc, target);
-  const style = target.type ?? "PLAIN";
-  // setScalarValue trusts the caller that a plain value still reads as a string; check it.
-  const type = style === "PLAIN" && !plainReadsAsString(value, inFlow) ? "QUOTE_DOUBLE" : style;
-  const token = target.srcToken;
-  if (token) {
-    const original = CST.stringify(token);
-    const edited = structuredClone(token);
-    CST.setScalarValue(edited, value, { afterKey, inFlow, type });
-    return { start: token.offset, end: token.offset + original.length, text: CST.stringify(edited) };
-  }
-  // `key:` with nothing after it: no token to edit, so the value goes right after the colon.
-  const text = CST.stringify(CST.createScalarToken(value, { indent: 0, inFlow, type, end: [] }));
-  const at = target.range![0];
-  return { start: at, end: at, text: ` ${text}` };
-}
-
-function nodeContext(doc: Document, target: Node): { inFlow: boolean; afterKey: boolean } {
-  let context = { inFlow: false, afterKey: false };
-  visit(doc, (_key, node, ancestors) => {
-    if (node !== target) return undefined;
-    const parent = ancestors[ancestors.length - 1];
-    context = {
-      inFlow: ancestors.some((a) => isCollection(a) && Boolean(a.flow)),
-      afterKey: isPair(parent) && parent.value === target,
-    };
-    return visit.BREAK;
-  });
-  return context;
-}
-
-/** Whether `value` written plain reads back as that same string (YAML 1.2, and 1.1 as go-yaml reads it). */
-function plainReadsAsString(value: string, inFlow: boolean): boolean {
-  try {
-    return (["1.2", "1.1"] as const).every((version) => {
-      const read = inFlow ? parse(`[${value}]`, { version })?.[0] : parse(value, { version });
-      return read === value;
-    });
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -6,6 +6,9 @@ import { isRecord } from "./yaml";
  * API server; `gateway.networking.k8s.io`, `snapshot.storage.k8s.io` and `autoscaling.k8s.io`
  * are CRDs), Flux's toolkit (installed by the bootstrap before any Kustomization runs) and the
  * Flux Operator's, which the bootstrap installs.
+ * Flux's groups stay here so the ordering rules do not ask for a Kustomization installing them;
+ * whether the Flux install runs the controller of each Flux kind is the controller-not-installed
+ * rule's (gitops/rules/controllers.ts), per kind, against the FluxInstance's components.
  */
 export const builtinGroups: ReadonlySet<string> = new Set([
   "", "apps", "batch", "autoscaling", "policy", "extensions",

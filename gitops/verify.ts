@@ -13,6 +13,10 @@ import { dependencyCycle, duplicateKustomization, missingDependency } from "./ru
 import { crdOrdering } from "./rules/ordering";
 import { missingPath, unresolvedReference } from "./rules/paths";
 import { unsubstitutedVariable } from "./rules/substitution";
+import { removedApiVersion, schemaViolation } from "./rules/api-versions";
+import { fluxBootstrapLeftover } from "./rules/bootstrap-leftovers";
+import { controllerNotInstalled } from "./rules/controllers";
+import { resolveFluxTarget } from "./flux-target";
 
 const rules: Rule[] = [
   missingPath,
@@ -23,6 +27,10 @@ const rules: Rule[] = [
   unsubstitutedVariable,
   unresolvedReference,
   sourceRead,
+  removedApiVersion,
+  schemaViolation,
+  fluxBootstrapLeftover,
+  controllerNotInstalled,
 ];
 
 const severityOrder = { error: 0, warning: 1, note: 2 } as const;
@@ -64,6 +72,7 @@ function verifyWith(repo: Repo, repoDir: string, clusterPath: string, options: V
     bootstrapUnsure: boot.some((f) => f.releases.some((r) => !r.known)),
     root,
     bootstrap,
+    flux: resolveFluxTarget(repo, root.objects, nodes, options),
   };
   // Every path missing but present under an ancestor: the repository was given one level too high.
   // Those paths are then unseen, not wrong, and what depends on them cannot be judged either.
@@ -80,6 +89,7 @@ function verifyWith(repo: Repo, repoDir: string, clusterPath: string, options: V
     repo: repoDir,
     cluster: clusterPath,
     kustomizations: nodes,
+    fluxComponents: context.flux.components,
     findings,
     summary: {
       errors: findings.filter((f) => f.severity === "error").length,

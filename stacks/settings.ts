@@ -56,6 +56,7 @@ import type {
   Environment,
   ExistingNetwork,
   ExtraProvider,
+  FluxKustomizePatch,
   FluxSettings,
   GitCredentials,
   GitopsSettings,
@@ -68,6 +69,7 @@ import type {
 } from "./types";
 
 export { NAMESPACE, SettingsError } from "./readers";
+import { FLUX_COMPONENT_NAMES, FluxComponent } from "../gitops/flux-apis";
 export { asPulumiConfig, readStackConfig, readStackConfigFile } from "./stack-file";
 import { readStackConfig, readStackConfigFile } from "./stack-file";
 
@@ -417,6 +419,8 @@ function readFlux(
     "interval",
     "credentials",
     "deployKeyGeneration",
+    "components",
+    "kustomizePatches",
   ]);
   const expectedPath = fluxPathFor(clusterPath);
   const repoUrl: Expectation = { expected: REPO_URL_EXPECTED, test: (url) => parseRepoUrl(url) !== undefined };
@@ -428,6 +432,7 @@ function readFlux(
     path: fields.str("path", expectedPath, NON_EMPTY),
     interval: fields.str("interval", defaults.interval, DURATION),
     credentials: readCredentials(r, fields.section("credentials", ["kind", "github", "secretName"])),
+    kustomizePatches: readFluxKustomizePatches(r, fields),
   };
   if (fields.has("deployKeyGeneration")) {
     const generation = readDeployKeyGeneration(r, fields.key("deployKeyGeneration"), fields.raw("deployKeyGeneration"));
@@ -436,6 +441,9 @@ function readFlux(
       r.report(fields.key("deployKeyGeneration"), "applies only to flux.credentials kind deployKey (got kind existingSecret)");
     }
   }
+
+  const components = readFluxComponents(r, fields);
+  if (components !== undefined) flux.components = components;
   // The ordering check reads gitops.clusterPath and Flux reconciles flux.path: one directory.
   if (r.ok(fields.key("path"), "gitops.clusterPath") && flux.path.replace(/\/+$/, "") !== expectedPath) {
     const text = `must be ${expectedPath}, the directory gitops.clusterPath names (got ${show(flux.path)})`;
@@ -463,6 +471,34 @@ function isCalendarDate(text: string): boolean {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
   const date = new Date(`${text}T00:00:00Z`);
   return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(text);
+}
+
+/** `flux.components`: a list of Flux controllers, each once. */
+function readFluxComponents(r: Reader, fields: Section): FluxComponent[] | undefined {
+  if (!fields.has("components")) return undefined;
+  const components = fields.list("components", [], (at, value) => r.oneOf(at, value, FLUX_COMPONENT_NAMES, undefined));
+  for (const required of ["source-controller", "kustomize-controller"] as const) {
+    // The stack's GitRepository and root Kustomization need these two.
+    if (r.ok(fields.key("components")) && !components.includes(required)) {
+      r.report(fields.key("components"), `must include ${required}: the stack's GitRepository and root Kustomization need it (got ${show(components)})`);
+    }
+  }
+  return [...new Set(components)];
+}
+
+/** `flux.kustomizePatches`: [{patch: text, target?: {kind, name, ...}}], as FluxInstance spec.kustomize.patches takes them. */
+function readFluxKustomizePatches(r: Reader, fields: Section): FluxKustomizePatch[] {
+  return fields.list("kustomizePatches", [], (at, value) => {
+    const patch = r.section(at, value, ["patch", "target"]);
+    const out: FluxKustomizePatch = { patch: patch.str("patch", undefined, NON_EMPTY) };
+    if (patch.has("target")) {
+      out.target = patch.record("target", {
+        key: { expected: "a kustomize selector field (group, version, kind, name, namespace, labelSelector, annotationSelector)", test: (k) => ["group", "version", "kind", "name", "namespace", "labelSelector", "annotationSelector"].includes(k) },
+        value: NON_EMPTY,
+      });
+    }
+    return out;
+  });
 }
 
 function readCredentials(r: Reader, fields: Section): GitCredentials {

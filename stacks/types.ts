@@ -5,6 +5,8 @@ import { SourceMapping } from "../gitops/model";
  * validates them; components receive the slice they need and never read config themselves.
  */
 
+import type { FluxComponent } from "../gitops/flux-apis";
+
 export type Environment = "development" | "production";
 
 /** EC2 capacity for a managed node group. https://docs.aws.amazon.com/eks/latest/userguide/managed-node-groups.html#managed-node-group-capacity-types */
@@ -116,6 +118,24 @@ export interface FluxSettings {
    * rotates the key in one `up`. Unset: the key the stack has always had.
    */
   deployKeyGeneration?: string;
+  /**
+   * Controllers the FluxInstance runs (`spec.components`). Unset: the four defaults plus what
+   * the repository applies (image-reflector/image-automation for image.toolkit.fluxcd.io kinds,
+   * source-watcher for ArtifactGenerator). https://fluxoperator.dev/docs/crd/fluxinstance/#components
+   */
+  components?: FluxComponent[];
+  /**
+   * Kustomize patches for the Flux controllers, carried to `FluxInstance.spec.kustomize.patches`:
+   * where the patches of `flux bootstrap`'s flux-system/kustomization.yaml go (`migrate` reports them).
+   * https://fluxoperator.dev/docs/crd/fluxinstance/#kustomize-patches
+   */
+  kustomizePatches?: FluxKustomizePatch[];
+}
+
+/** One kustomize patch for the Flux controllers: the patch text and the objects it targets. */
+export interface FluxKustomizePatch {
+  patch: string;
+  target?: Record<string, string>;
 }
 
 /** Extra chart -> CRD groups rows for the ordering check (see gitops/model.ts ChartProvider). */

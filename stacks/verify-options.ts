@@ -14,5 +14,8 @@ export function verifyOptionsFor(settings: Settings): VerifyOptions {
     repoUrl: settings.flux.repoUrl,
     sources: settings.gitops.sources,
     bootstrapFiles: settings.gitops.bootstrapFiles,
+    fluxVersion: settings.flux.version,
+    kubernetesVersion: settings.cluster.kubernetesVersion,
+    ...(settings.flux.components === undefined ? {} : { fluxComponents: settings.flux.components }),
   };
 }

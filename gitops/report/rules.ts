@@ -99,6 +99,38 @@ export const RULE_DESCRIPTIONS: Readonly<Record<string, RuleDescription>> = {
       "part in the ordering proof.",
     helpUri: FLUX_KUSTOMIZATION_DOC,
   },
+  "removed-api-version": {
+    short: "An object uses an API version the cluster's Flux or Kubernetes no longer serves.",
+    full:
+      "The API server rejects an object whose apiVersion is not served (\"no matches for kind\"), " +
+      "so the Kustomization applying it fails as a whole. Flux 2.7 stopped serving the v1beta1 " +
+      "kustomize and source APIs and Flux 2.8 the v1beta2 ones; `gitops-cluster migrate` rewrites them.",
+    helpUri: "https://fluxcd.io/flux/releases/",
+  },
+  "schema-violation": {
+    short: "A Flux object has fields the schema of its served version does not have.",
+    full:
+      "Custom resource schemas are structural: the API server prunes unknown fields (a v1 " +
+      "Kustomization's patchesStrategicMerge, a v2 HelmRelease's valuesFile) or rejects invalid " +
+      "values, so what was written is silently not what Flux reconciles.",
+    helpUri: "https://kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definitions/#field-pruning",
+  },
+  "flux-bootstrap-leftover": {
+    short: "The repository installs or syncs Flux itself, which this stack installs and owns.",
+    full:
+      "flux bootstrap's gotk-components.yaml and gotk-sync.yaml, applied by the root " +
+      "Kustomization, install the controllers a second time over the Flux Operator's and redefine " +
+      "flux-system/flux-system, so Flux and Pulumi overwrite each other at every reconcile.",
+    helpUri: "https://fluxoperator.dev/docs/guides/migration/",
+  },
+  "controller-not-installed": {
+    short: "Flux objects need a controller the Flux install does not run.",
+    full:
+      "The Flux Operator installs the CRDs and controllers of the FluxInstance's components only; " +
+      "image automation and ArtifactGenerator objects need image-reflector-controller, " +
+      "image-automation-controller or source-watcher.",
+    helpUri: "https://fluxoperator.dev/docs/crd/fluxinstance/#components",
+  },
 };
 
 /** The description of `rule`; a rule id the table does not know still gets a readable one. */

@@ -1,5 +1,6 @@
 import { Finding, K8sObject, RuleId, Severity } from "../model";
 import { GraphNode } from "../graph";
+import { FluxTarget } from "../flux-target";
 
 /** What every rule reads: the graph and the verification's options, resolved once. */
 export interface RuleContext {
@@ -18,6 +19,8 @@ export interface RuleContext {
   root: GraphNode;
   /** Which root runs the cluster path: the committed one, or this stack's. */
   bootstrap: "committed" | "stack";
+  /** The Flux and Kubernetes that will serve the objects, and whether this stack bootstraps Flux. */
+  flux: FluxTarget;
 }
 
 export type Rule = (context: RuleContext) => Finding[];
