@@ -198,7 +198,7 @@ describe("gitops-cluster inject", () => {
       const before = readTree(repo);
       const { code, err } = await inject(repo, ["--repo", repo, "--env", "development", "--role-arn", DEV_ROLE.arn, "--write"]);
       assert.strictEqual(code, 2);
-      assert.match(err, /b-broken\.yaml:7: invalid YAML: Map keys must be unique/);
+      assert.match(err, /b-broken\.yaml:7: YAML parse error: Map keys must be unique/);
       assert.deepStrictEqual(readTree(repo), before);
     });
   });
