@@ -2,6 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { Budget } from "./budget";
 import { GitopsInputError } from "./errors";
+import { checkSourceIgnore } from "./sourceignore-check";
 
 type Kind = "file" | "dir" | "none";
 
@@ -197,6 +198,8 @@ export class Repo {
     let text = this.texts.get(rel);
     if (text === undefined) {
       text = this.readBytes(rel).toString("utf8");
+      // The resolver compiles these into regular expressions: refuse one that cannot be, by line.
+      if (rel === ".sourceignore" || rel.endsWith("/.sourceignore")) checkSourceIgnore(text, rel);
       this.texts.set(rel, text);
     }
     return text;

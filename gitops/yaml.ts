@@ -1,4 +1,4 @@
-import { Alias, Document, LineCounter, Node, ParseOptions, DocumentOptions, isAlias, isMap, isPair, isSeq, parseAllDocuments } from "yaml";
+import { Alias, Document, DocumentOptions, LineCounter, Node, Pair, ParseOptions, isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments } from "yaml";
 import { GitopsInputError } from "./errors";
 import { K8sObject } from "./model";
 
@@ -35,7 +35,9 @@ export function parseCheckedDocuments(
   const lineCounter = new LineCounter();
   let docs: Document.Parsed[];
   try {
-    const parsed = parseAllDocuments(text, { ...options, lineCounter, prettyErrors: false });
+    // uniqueKeys off: eemeli/yaml compares each key with every earlier one (quadratic: a map of
+    // 80,000 keys took two minutes); checkStructure does the same check with a Set.
+    const parsed = parseAllDocuments(text, { ...options, lineCounter, prettyErrors: false, uniqueKeys: false });
     docs = Array.isArray(parsed) ? parsed : []; // an empty stream
   } catch (err) {
     if (err instanceof RangeError) throw new GitopsInputError(`YAML nested too deeply to parse (${err.message})`, file, deepestLine(text));
@@ -78,10 +80,24 @@ function checkStructure(doc: Document.Parsed, file: string, lineCounter: LineCou
       continue;
     }
     if (n.anchor) anchors.set(n.anchor, n);
+    if (isMap(n)) checkUniqueKeys(n.items, file, lineOf);
     if (isMap(n) || isSeq(n)) {
       const items = n.items as unknown[];
       for (let i = items.length - 1; i >= 0; i--) stack.push({ node: items[i], depth: depth + 1 });
     }
+  }
+}
+
+/** YAML 1.2 §3.2.1.1: the keys of a mapping are unique. Scalars compare by value, as eemeli/yaml's own check does. */
+function checkUniqueKeys(pairs: Pair[], file: string, lineOf: (node: Node) => number): void {
+  if (pairs.length < 2) return;
+  const seen = new Set<unknown>();
+  for (const pair of pairs) {
+    const key = isScalar(pair.key) ? pair.key.value : pair.key;
+    if (seen.has(key)) {
+      throw new GitopsInputError(`YAML parse error: Map keys must be unique (${JSON.stringify(String(key)).slice(0, 80)} repeats)`, file, lineOf((pair.key ?? pair.value ?? {}) as Node));
+    }
+    seen.add(key);
   }
 }
 
