@@ -98,7 +98,7 @@ function sources(dir, out = []) {
 /** Compiles every source into the cache and drops entries no source has any more. */
 function warm() {
   const keep = new Set();
-  const files = [path.join(PACKAGE_DIR, "index.ts"), ...["cli", "gitops", "stacks", "components", "offline", "drift", "policy", "bench"].flatMap((d) =>
+  const files = [path.join(PACKAGE_DIR, "index.ts"), ...["cli", "gitops", "stacks", "components", "offline", "drift", "policy", "bench", "fuzz"].flatMap((d) =>
     fs.existsSync(path.join(PACKAGE_DIR, d)) ? sources(path.join(PACKAGE_DIR, d)) : [],
   )];
   for (const file of files) {
