@@ -14,6 +14,9 @@ interface Entry {
   id?: string;
 }
 
+/** What makes a path need normalizing or refusing: `.`/`..` segments, `//`, a leading or trailing `/`, `\\`, NUL. */
+const NOT_CANONICAL = /(?:^|\/)\.\.?(?:\/|$)|\/\/|^\/|\/$|\\|\0/;
+
 /** Linux PATH_MAX: a longer repo-relative path is not one a checkout can hold. */
 export const MAX_PATH_LENGTH = 4096;
 
@@ -73,6 +76,9 @@ export class Repo {
    * Throws when it climbs above the root or is absolute.
    */
   normalize(p: string): string {
+    // Most paths are already canonical (they came from a listing or an earlier normalize): the
+    // profile of verify on bench/ had path.posix.normalize at a tenth of the time outside parsing.
+    if (p.length <= MAX_PATH_LENGTH && p !== "." && !NOT_CANONICAL.test(p)) return p;
     if (p.includes("\\") || p.includes("\0")) {
       throw new GitopsInputError(`path ${JSON.stringify(p)} is not a repo-relative POSIX path`);
     }
