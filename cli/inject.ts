@@ -15,7 +15,6 @@ import {
   roleRefFromArn,
 } from "../gitops/overlays";
 import { hasPendingWriteSet, recoverWriteSet } from "../gitops/write-set";
-import { settingsFromStackFile } from "../stacks/settings";
 import { Command, CommandIO, EXIT, UsageError, parseFlags } from "./command";
 
 const usage = `usage: gitops-cluster inject --repo DIR --env NAME (--role-arn ARN | --stack NAME)
@@ -138,6 +137,9 @@ async function stackRoles(stack: string, io: CommandIO): Promise<{ role: RoleRef
   const namespaceRoles: Record<string, RoleRef> = {};
   if (!fs.existsSync(path.join(io.cwd, `Pulumi.${stack}.yaml`))) return { role: roleRefFromArn(arn), namespaceRoles };
   let mapping: Record<string, string>;
+  // Loaded only here: stacks/settings imports the Pulumi SDK (seconds to load, and it reads
+  // ~/.gitconfig), which no other inject needs.
+  const { settingsFromStackFile } = require("../stacks/settings") as typeof import("../stacks/settings");
   try {
     mapping = settingsFromStackFile(io.cwd, stack).injection.namespaceNodeGroups;
   } catch (err) {
