@@ -14,7 +14,7 @@ import {
   renderUnifiedDiff,
   roleRefFromArn,
 } from "../gitops/overlays";
-import { settingsFromStackFile } from "../stacks/settings";
+import { hasPendingWriteSet, recoverWriteSet } from "../gitops/write-set";
 import { Command, CommandIO, EXIT, UsageError, parseFlags } from "./command";
 
 const usage = `usage: gitops-cluster inject --repo DIR --env NAME (--role-arn ARN | --stack NAME)
@@ -95,10 +95,27 @@ async function resolveArgs(argv: string[], io: CommandIO): Promise<InjectArgs> {
   else throw new UsageError(`pass --role-arn ARN or --stack NAME\n\n${usage}`);
   return {
     repo: values.repo,
-    overlayDir: values["overlay-dir"] ?? `infrastructure/kustomized/overlays/${values.env}`,
+    overlayDir: overlayDirOf(values.env, values["overlay-dir"]),
     action: values.write ? "write" : values.check ? "check" : "diff",
     options,
   };
+}
+
+/**
+ * The overlay directory, inside the repository and never above where it was asked for: an
+ * environment is one directory name, and --overlay-dir a relative path without `..` segments,
+ * so `--env ../../..` cannot rewrite another environment's overlays.
+ */
+function overlayDirOf(env: string, overlayDir: string | undefined): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(env) || env.includes("..")) {
+    throw new UsageError(`--env must be one directory name of infrastructure/kustomized/overlays (letters, digits, . _ -); got ${JSON.stringify(env)}`);
+  }
+  if (overlayDir === undefined) return `infrastructure/kustomized/overlays/${env}`;
+  const segments = overlayDir.split(/[\\/]+/);
+  if (overlayDir === "" || overlayDir.startsWith("/") || overlayDir.includes("\0") || segments.includes("..")) {
+    throw new UsageError(`--overlay-dir must be a directory inside --repo, relative to it and without ".." segments; got ${JSON.stringify(overlayDir)}`);
+  }
+  return overlayDir;
 }
 
 function isValueForm(value: string): value is ValueForm {
@@ -120,6 +137,9 @@ async function stackRoles(stack: string, io: CommandIO): Promise<{ role: RoleRef
   const namespaceRoles: Record<string, RoleRef> = {};
   if (!fs.existsSync(path.join(io.cwd, `Pulumi.${stack}.yaml`))) return { role: roleRefFromArn(arn), namespaceRoles };
   let mapping: Record<string, string>;
+  // Loaded only here: stacks/settings imports the Pulumi SDK (seconds to load, and it reads
+  // ~/.gitconfig), which no other inject needs.
+  const { settingsFromStackFile } = require("../stacks/settings") as typeof import("../stacks/settings");
   try {
     mapping = settingsFromStackFile(io.cwd, stack).injection.namespaceNodeGroups;
   } catch (err) {
@@ -183,6 +203,15 @@ async function run(argv: string[], io: CommandIO): Promise<number> {
   const literal = args.options.mode !== "placeholder";
   const want = literal ? `role ${args.options.role?.arn}` : "the ${NODE_ROLE_...} placeholders";
   const repo = path.resolve(io.cwd, args.repo);
+  if (!fs.existsSync(repo) || !fs.statSync(repo).isDirectory()) throw new UsageError(`--repo ${args.repo}: no such directory`);
+
+  // A write a kill interrupted is finished (or, if it had not committed, dropped) before anything else.
+  if (args.action === "write") {
+    const recovered = recoverWriteSet(repo);
+    if (recovered) io.stderr(`note: an interrupted write was ${recovered.outcome}: ${recovered.files.join(", ")}\n`);
+  } else if (hasPendingWriteSet(repo)) {
+    io.stderr("note: an interrupted write is pending in the repository; run with --write to finish it\n");
+  }
 
   const plan = planOverlayRewrite(repo, args.overlayDir, args.options);
   io.stderr(notes(plan, key, literal));

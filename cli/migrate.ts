@@ -4,6 +4,7 @@ import { stringify } from "yaml";
 import { GitopsInputError } from "../gitops/errors";
 import { fluxMinor } from "../gitops/flux-apis";
 import { applyFileChanges, unifiedDiff } from "../gitops/splice";
+import { hasPendingWriteSet, recoverWriteSet } from "../gitops/write-set";
 import { MigrationPlan, planMigration } from "../gitops/migrate";
 import { FLUX_VERSION, KUBERNETES_VERSION } from "../stacks/defaults";
 import { Command, CommandIO, EXIT, UsageError, parseFlags } from "./command";
@@ -67,6 +68,13 @@ export const command: Command = {
     const repoDir = path.resolve(io.cwd, values.repo);
     if (!fs.existsSync(repoDir) || !fs.statSync(repoDir).isDirectory()) throw new UsageError(`--repo ${values.repo}: no such directory`);
     try {
+      // A write a kill interrupted is finished (or, if it had not committed, dropped) before anything else.
+      if (values.write) {
+        const recovered = recoverWriteSet(repoDir);
+        if (recovered) io.stderr(`note: an interrupted write was ${recovered.outcome}: ${recovered.files.join(", ")}\n`);
+      } else if (hasPendingWriteSet(repoDir)) {
+        io.stderr("note: an interrupted write is pending in the repository; run with --write to finish it\n");
+      }
       const plan = planMigration(repoDir, {
         fluxVersion: values["flux-version"],
         kubernetesVersion: values["kubernetes-version"],

@@ -26,6 +26,16 @@ options:
 exit: 0 planned; 1 the stack program failed; 2 bad usage or invalid stack settings
 `;
 
+/** V8's code cache for the modules plan loads, in node_modules/.cache; off with DISABLE_V8_COMPILE_CACHE=1. */
+function installCodeCache(): void {
+  const cacheDir = path.join(__dirname, "..", "node_modules", ".cache", "gitops-cluster-v8");
+  try {
+    (require("v8-compile-cache-lib") as { install(options: { cacheDir: string }): unknown }).install({ cacheDir });
+  } catch {
+    // Not installed, or the cache directory is not writable: plan only starts slower.
+  }
+}
+
 /** The shape of what plan prints; `sections` add their own keys to the JSON. */
 export interface PlanRun {
   stack: string;
@@ -167,15 +177,57 @@ function asText(run: PlanRun, rendered: { section: PlanSection; text: string }[]
   ].join("\n");
 }
 
+/**
+ * Settings problems are exit 2, including the two the program would only meet later, inside the
+ * ordering check: a gitops.repoDir that is not a directory and a gitops.clusterPath not in it.
+ * Both are resolved as index.ts resolves them: against the program's directory.
+ */
+function checkGitopsSettings(projectDir: string, programDir: string, stack: string): void {
+  // Loaded here, like the program: stacks/settings imports the Pulumi SDK.
+  const { settingsFromStackFile } = require("../stacks/settings") as typeof import("../stacks/settings");
+  let gitops;
+  try {
+    gitops = settingsFromStackFile(projectDir, stack).gitops;
+  } catch (err) {
+    if (err instanceof Error && err.name === "SettingsError") throw new UsageError(`stack ${stack}: invalid settings:\n${err.message}`);
+    throw err;
+  }
+  const repoDir = path.resolve(programDir, gitops.repoDir);
+  if (!isDirectory(repoDir)) {
+    throw new UsageError(
+      `stack ${stack}: invalid settings:\ngitops-cluster:gitops.repoDir: ${repoDir} is not a directory ` +
+        "(expected a local checkout of the GitOps repository, relative to the program's directory)",
+    );
+  }
+  if (!isDirectory(path.resolve(repoDir, gitops.clusterPath))) {
+    throw new UsageError(
+      `stack ${stack}: invalid settings:\ngitops-cluster:gitops.clusterPath: ${gitops.clusterPath} is not a directory of ${gitops.repoDir} ` +
+        "(expected the cluster directory Flux reconciles, e.g. clusters/development)",
+    );
+  }
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 export const command: Command = {
   name: "plan",
   summary: "print the offline plan of a stack (its resources and outputs) under Pulumi mocks",
   usage,
   async run(argv: string[], io: CommandIO): Promise<number> {
+    // The Pulumi SDK and the providers are megabytes of JavaScript: V8's code cache (kept beside
+    // the TypeScript cache, see bin/ts-cache.js) saves compiling them again at every plan.
+    installCodeCache();
     // Loaded here: the Pulumi SDK is slow to load and other commands do not need it.
     const { PROJECT_DIR, runProgram } = await import("../offline/program");
     const projectDir = projectDirFor(io.cwd, PROJECT_DIR);
     const { stack, format } = parse(argv, projectDir);
+    checkGitopsSettings(projectDir, PROJECT_DIR, stack);
     let recorded;
     try {
       recorded = await runProgram(stack, { projectDir });

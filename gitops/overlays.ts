@@ -16,12 +16,10 @@
  * Pure TypeScript: no Pulumi import. `components/` commits the plan's files; `cli/inject.ts`
  * prints, writes or checks them; the drift command reuses `checkOverlays`.
  */
-import * as fs from "fs";
 import * as path from "path";
 import { isDeepStrictEqual } from "util";
 import {
   Document,
-  LineCounter,
   Node,
   Scalar,
   YAMLMap,
@@ -29,11 +27,11 @@ import {
   isMap,
   isScalar,
   isSeq,
-  parseAllDocuments,
 } from "yaml";
 import { GitopsInputError } from "./errors";
 import { Repo } from "./repo";
 import { applyFileChanges, scalarReplacement, unifiedDiff } from "./splice";
+import { documentData, parseCheckedDocuments } from "./yaml";
 
 /** An IAM role as the overlays may spell it. */
 export interface RoleRef {
@@ -133,7 +131,7 @@ export function planOverlayRewrite(repoDir: string, overlayDir: string, options:
   const repo = new Repo(repoDir);
   const plan: OverlayPlan = { files: [], missingKey: [], placeholders: [] };
   for (const file of overlayFiles(repo, overlayDir)) {
-    const before = repo.readText(file);
+    const before = utf8Text(repo.readBytes(file), file);
     const scan = scanFile(file, before, settings.key);
     plan.missingKey.push(...scan.missingKey);
     for (const occ of scan.occurrences) {
@@ -189,11 +187,48 @@ export function planDifferences(plan: OverlayPlan): OverlayDifference[] {
 }
 
 /**
- * Writes a plan's files, all or nothing: every file must still hold the plan's `before` text,
- * all new contents are written beside their targets first, and only then renamed into place.
+ * Writes a plan's files, all or nothing, through gitops/write-set: every file must still hold the
+ * plan's `before` bytes and be writable, or nothing is written; a kill mid-way is finished by the
+ * next run's `recoverWriteSet`.
  */
 export function applyOverlayPlan(repoDir: string, plan: OverlayPlan): void {
   applyFileChanges(repoDir, plan.files);
+}
+
+/**
+ * A file's text, only when it is valid UTF-8 that encodes back to the same bytes: the rewrite
+ * splices strings, and a file decoded with replacement characters would be written back changed.
+ */
+export function utf8Text(bytes: Buffer, file: string): string {
+  try {
+    const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+    if (Buffer.from(text, "utf8").equals(bytes)) return text;
+  } catch {
+    // located below
+  }
+  const valid = validUtf8Prefix(bytes);
+  const line = bytes.subarray(0, valid).reduce((n, b) => (b === 10 ? n + 1 : n), 1);
+  throw new GitopsInputError(
+    `is not valid UTF-8 (byte 0x${(bytes[valid] ?? 0).toString(16).padStart(2, "0")} at offset ${valid}); it is left untouched: save it as UTF-8 first`,
+    file,
+    line,
+  );
+}
+
+/** The length of the longest prefix of `bytes` that is well-formed UTF-8 (RFC 3629 §4). */
+function validUtf8Prefix(bytes: Buffer): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i];
+    const n = b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
+    if (n < 0 || i + n >= bytes.length + (n === 0 ? 1 : 0)) return i;
+    for (let k = 1; k <= n; k++) if ((bytes[i + k] & 0xc0) !== 0x80) return i;
+    // Overlong three- and four-byte forms, surrogates and code points past U+10FFFF.
+    const second = bytes[i + 1];
+    if ((b === 0xe0 && second < 0xa0) || (b === 0xed && second > 0x9f) || (b === 0xf0 && second < 0x90) || (b === 0xf4 && second > 0x8f)) return i;
+    i += n + 1;
+  }
+  return i;
 }
 
 /** A unified diff of the plan, `a/` and `b/` prefixed like `git diff` (so `git apply` takes it). */
@@ -223,7 +258,7 @@ function resolveOptions(options: OverlayOptions): Settings {
 
 /** Where a repo-relative path really is on disk (Repo has already refused locations outside the root). */
 function realPath(repo: Repo, rel: string): string {
-  return fs.realpathSync(path.join(repo.root, ...rel.split("/").filter(Boolean)));
+  return repo.realPath(rel);
 }
 
 /** Every .yaml/.yml file under `overlayDir`, refusing any whose real location leaves it. */
@@ -278,16 +313,9 @@ interface FileScan {
 }
 
 function scanFile(file: string, text: string, key: string): FileScan {
-  const lineCounter = new LineCounter();
-  const list: Document[] = [...parseAllDocuments(text, { lineCounter, keepSourceTokens: true })];
-  for (const doc of list) {
-    const error = doc.errors[0];
-    if (error) {
-      const line = error.linePos?.[0].line ?? lineCounter.linePos(error.pos[0]).line;
-      const reason = error.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
-      throw new GitopsInputError(`invalid YAML: ${reason}`, file, line);
-    }
-  }
+  // Parse errors, undefined or self-containing aliases and deep nesting are refused with file:line.
+  const { docs, lineCounter } = parseCheckedDocuments(text, file, { keepSourceTokens: true });
+  const list: Document[] = docs;
   const lineOf = (node: Node): number => lineCounter.linePos(node.range?.[0] ?? 0).line;
   const occurrences: Occurrence[] = [];
   const missingKey: FileScan["missingKey"] = [];
@@ -432,7 +460,7 @@ function rewriteFile(file: string, before: string, scan: FileScan, settings: Set
   const edits = changes.sort((a, b) => b.occ.target.range![0] - a.occ.target.range![0]);
   let after = before;
   for (const { occ, to } of edits) {
-    const { start, end, text } = scalarReplacement(occ.doc, occ.target, to);
+    const { start, end, text } = scalarReplacement(occ.doc, occ.target, to, before);
     after = after.slice(0, start) + text + after.slice(end);
   }
   assertOnlyValuesChanged(file, after, scan, edits, settings.key);
@@ -458,11 +486,12 @@ function assertOnlyValuesChanged(
   // The meaning wanted: the parsed originals with the edits applied (then restored).
   const originals = edits.map(({ occ }) => occ.target.value);
   edits.forEach(({ occ, to }) => (occ.target.value = to));
-  const wanted = scan.docs.map((doc) => doc.toJS({ maxAliasCount: -1 }));
+  const wanted = scan.docs.map((doc) => documentData(doc, file, 1));
   edits.forEach(({ occ }, i) => (occ.target.value = originals[i]));
 
-  const reread = scanFile(file, after, key).docs.map((doc) => doc.toJS({ maxAliasCount: -1 }));
+  const reread = scanFile(file, after, key).docs.map((doc) => documentData(doc, file, 1));
   if (!isDeepStrictEqual(reread, wanted)) {
-    throw new Error(`internal: rewriting ${file} would change more than its ${key} values; nothing was written`);
+    // A file whose layout the splice cannot handle: refuse it by name rather than corrupt it.
+    throw new GitopsInputError(`rewriting it would change more than its ${key} values, so it is left untouched: set them by hand`, file);
   }
 }

@@ -5,11 +5,9 @@
  * Shared by the node-role injection (gitops/overlays.ts) and `migrate` (gitops/migrate/).
  * Writing is all or nothing.
  */
-import * as fs from "fs";
 import { createTwoFilesPatch } from "diff";
 import { CST, Document, Node, Scalar, isCollection, isPair, parse, visit } from "yaml";
-import { GitopsInputError } from "./errors";
-import { Repo } from "./repo";
+import { applyWriteSet } from "./write-set";
 
 /** One file's change: new text, or `after: null` to delete it. */
 export interface FileChange {
@@ -38,7 +36,7 @@ export function applySplices(text: string, splices: Splice[]): string {
 }
 
 /** Where in the source the scalar's text sits, and the text that gives it `value` in the same style. */
-export function scalarReplacement(doc: Document, target: Scalar, value: string): { start: number; end: number; text: string } {
+export function scalarReplacement(doc: Document, target: Scalar, value: string, source?: string): { start: number; end: number; text: string } {
   const { inFlow, afterKey } = nodeContext(doc, target);
   const style = target.type ?? "PLAIN";
   // setScalarValue trusts the caller that a plain value still reads as a string; check it.
@@ -50,10 +48,14 @@ export function scalarReplacement(doc: Document, target: Scalar, value: string):
     CST.setScalarValue(edited, value, { afterKey, inFlow, type });
     return { start: token.offset, end: token.offset + original.length, text: CST.stringify(edited) };
   }
-  // `key:` with nothing after it: no token to edit, so the value goes right after the colon.
+  // `key:` with nothing after it: no token to edit, so the value goes where the empty value
+  // starts: right after the colon, or, in `key:  # comment`, before the comment, which needs a
+  // space after the value to stay a comment.
   const text = CST.stringify(CST.createScalarToken(value, { indent: 0, inFlow, type, end: [] }));
   const at = target.range![0];
-  return { start: at, end: at, text: ` ${text}` };
+  const lead = source !== undefined && at > 0 && (source[at - 1] === " " || source[at - 1] === "\t") ? "" : " ";
+  const trail = source !== undefined && source[at] === "#" ? " " : "";
+  return { start: at, end: at, text: `${lead}${text}${trail}` };
 }
 
 function nodeContext(doc: Document, target: Node): { inFlow: boolean; afterKey: boolean } {
@@ -83,51 +85,16 @@ function plainReadsAsString(value: string, inFlow: boolean): boolean {
 }
 
 
-function realPath(repo: Repo, rel: string): string {
-  return fs.realpathSync(`${repo.root}/${rel}`);
-}
-
 /**
- * Writes file changes, all or nothing: every file must still hold its `before` text, all new
- * contents are written beside their targets first, and only then renamed into place (and the
- * deletions done); a failure puts back what was already replaced.
+ * Writes file changes (deletions included) all or nothing, surviving a kill: gitops/write-set
+ * checks every file still holds its `before` text and is writable, journals, stages and renames.
  */
 export function applyFileChanges(repoDir: string, changes: FileChange[]): void {
-  const repo = new Repo(repoDir);
-  const targets = changes.map((change) => {
-    if (!repo.isFile(change.file)) {
-      throw new GitopsInputError(`${change.file} is not a file in the repository`);
-    }
-    // Write where the file really is, not over a symlink to it.
-    const real = realPath(repo, repo.normalize(change.file));
-    if (fs.readFileSync(real, "utf8") !== change.before) {
-      throw new GitopsInputError(`${change.file} changed since the plan was made; nothing was written, plan again`);
-    }
-    return { change, real, temp: `${real}.gitops-cluster-${process.pid}.tmp` };
-  });
-  const written: typeof targets = [];
-  try {
-    for (const target of targets) {
-      if (target.change.after === null) continue;
-      fs.writeFileSync(target.temp, target.change.after, { mode: fs.statSync(target.real).mode });
-      written.push(target);
-    }
-  } catch (err) {
-    for (const target of written) fs.rmSync(target.temp, { force: true });
-    throw err;
-  }
-  const done: typeof targets = [];
-  try {
-    for (const target of targets) {
-      if (target.change.after === null) fs.rmSync(target.real);
-      else fs.renameSync(target.temp, target.real);
-      done.push(target);
-    }
-  } catch (err) {
-    for (const target of done) fs.writeFileSync(target.real, target.change.before);
-    for (const target of targets) fs.rmSync(target.temp, { force: true });
-    throw err;
-  }
+  applyWriteSet(repoDir, changes.map((change) => ({
+    file: change.file,
+    before: Buffer.from(change.before, "utf8"),
+    after: change.after === null ? null : Buffer.from(change.after, "utf8"),
+  })));
 }
 
 /** A unified diff of the changes, `a/` and `b/` prefixed like `git diff` (so `git apply` takes it). */

@@ -711,7 +711,8 @@ export function loadSettings(): Settings {
   for (const fullKey of Object.keys(pulumi.runtime.allConfig())) {
     if (!fullKey.startsWith(`${NAMESPACE}:`)) continue;
     const key = fullKey.slice(NAMESPACE.length + 1);
-    raw[key] = isStructured(key) ? readStructured(config, key) : config.get(key);
+    // defineProperty, not `raw[key] =`: a key named __proto__ must stay a key, to be reported as unknown.
+    Object.defineProperty(raw, key, { value: isStructured(key) ? readStructured(config, key) : config.get(key), enumerable: true, writable: true, configurable: true });
   }
   const awsRegion = new pulumi.Config("aws").get("region");
   return parseSettings(raw, pulumi.getStack(), pulumi.getProject(), awsRegion);

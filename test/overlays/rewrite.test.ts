@@ -270,7 +270,7 @@ describe("overlay rewrite", () => {
         assert.ok(err instanceof GitopsInputError);
         assert.strictEqual(err.file, `${DEV_OVERLAY}/b-broken.yaml`);
         assert.strictEqual(err.line, 7);
-        assert.match(err.message, /^infrastructure\/kustomized\/overlays\/development\/b-broken\.yaml:7: invalid YAML: Map keys must be unique/);
+        assert.match(err.message, /^infrastructure\/kustomized\/overlays\/development\/b-broken\.yaml:7: YAML parse error: Map keys must be unique/);
         return true;
       });
     });
@@ -318,7 +318,7 @@ describe("overlay rewrite", () => {
       const second = path.join(repo, plan.files[1].file);
       fs.appendFileSync(second, "# edited by someone else\n");
       const treeBefore = readTree(repo);
-      assert.throws(() => applyOverlayPlan(repo, plan), /observability\/namespaces\.yml changed since the plan was made/);
+      assert.throws(() => applyOverlayPlan(repo, plan), /observability\/namespaces\.yml: changed since the plan was made/);
       assert.deepStrictEqual(readTree(repo), treeBefore);
       assert.strictEqual(readFile(repo, plan.files[0].file), plan.files[0].before);
     });

@@ -243,7 +243,7 @@ describe("readStackConfigFile", () => {
     );
     assert.throws(() => readStackConfigFile(dir, "broken"), {
       name: "SettingsError",
-      message: "Pulumi.broken.yaml:3:3: Map keys must be unique",
+      message: /^Pulumi\.broken\.yaml:3: YAML parse error: Map keys must be unique/,
     });
   });
 
