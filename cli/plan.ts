@@ -21,7 +21,7 @@ options:
   --stack NAME     stack to plan: its settings are Pulumi.<NAME>.yaml in the current directory
                    when that holds a Pulumi.yaml, else in this package (default: development)
   --format FORMAT  text (default) or json: {"stack", "resources": [{"urn", "type", "name",
-                   "parent", "dependsOn", "inputs"}], "outputs"}
+                   "parent", "dependsOn", "provider", "inputs"}], "outputs"}
 
 exit: 0 planned; 1 the stack program failed; 2 bad usage or invalid stack settings
 `;
@@ -29,8 +29,15 @@ exit: 0 planned; 1 the stack program failed; 2 bad usage or invalid stack settin
 /** The shape of what plan prints; `sections` add their own keys to the JSON. */
 export interface PlanRun {
   stack: string;
-  /** `parent` is null only for the stack itself. */
-  resources: { urn: string; type: string; name: string; parent: string | null; dependsOn: string[]; inputs: Record<string, unknown> }[];
+  /**
+   * `parent` is null only for the stack itself. `dependsOn`: every URN the engine records this
+   * resource depending on (explicit and carried by input Outputs); `provider`: the URN of the
+   * explicit provider managing it, null for none.
+   */
+  resources: {
+    urn: string; type: string; name: string; parent: string | null; dependsOn: string[]; provider: string | null;
+    inputs: Record<string, unknown>;
+  }[];
   outputs: Record<string, unknown>;
 }
 
@@ -184,7 +191,9 @@ export const command: Command = {
     }
     const run: PlanRun = {
       stack: recorded.stack,
-      resources: recorded.resources.map(({ urn, type, name, parent, dependsOn, inputs }) => ({ urn, type, name, parent: parent ?? null, dependsOn, inputs })),
+      resources: recorded.resources.map(({ urn, type, name, parent, dependencies, provider, inputs }) => ({
+        urn, type, name, parent: parent ?? null, dependsOn: dependencies, provider: provider ?? null, inputs,
+      })),
       outputs: recorded.outputs,
     };
     if (format === "json") {
