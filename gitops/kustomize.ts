@@ -425,6 +425,17 @@ function rebuilt(o: K8sObject, body: Json): K8sObject {
   };
 }
 
+/**
+ * A targeted patch's body without name and namespace: kustomize gives the patch the identity of
+ * each object the target selects (api/krusty PatchTransformer), so the `_` placeholder of the
+ * target-patch idiom never renames anything.
+ */
+function withoutIdentity(body: Json): Json {
+  if (!isRecord(body.metadata)) return body;
+  const { name: _name, namespace: _namespace, ...metadata } = body.metadata;
+  return { ...body, metadata };
+}
+
 /** Objects after the patches; a strategic merge with `$patch: delete` removes its object. */
 export function applyPatches(objects: K8sObject[], patches: Patch[]): K8sObject[] {
   if (patches.length === 0) return objects;
@@ -435,7 +446,7 @@ export function applyPatches(objects: K8sObject[], patches: Patch[]): K8sObject[
       if (current === undefined || !patchApplies(patch, current)) continue;
       if (Array.isArray(patch.body)) current = rebuilt(current, jsonPatch(current.body, patch.body));
       else if (patch.body.$patch === "delete") current = undefined;
-      else current = rebuilt(current, mergePatch(current.body, patch.body));
+      else current = rebuilt(current, mergePatch(current.body, patch.target === undefined ? patch.body : withoutIdentity(patch.body)));
     }
     if (current !== undefined) out.push(current);
   }

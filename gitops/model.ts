@@ -109,6 +109,23 @@ export interface ChartProvider {
   how: "crds" | "templates" | "runtime";
   /** Not checked against the chart's source. */
   unverified?: boolean;
+  /** The chart's controller calls AWS: the Pod Identity it needs (see gitops/pod-identities.ts). */
+  podIdentity?: ChartPodIdentity;
+}
+
+/** Least-privilege AWS access a chart's controller needs; the stack turns it into a role. */
+export type AwsPolicyKind = "aws-load-balancer-controller" | "external-dns" | "cert-manager-route53" | "ebs-csi-driver";
+
+/** Where a chart's service account is, and the policy it needs. */
+export interface ChartPodIdentity {
+  policy: AwsPolicyKind;
+  /**
+   * Dotted value path of the service account name; when unset the chart's `fullname` (release name,
+   * or `<release>-<chart>` when the release name does not contain the chart's) is used.
+   */
+  serviceAccountValue: string;
+  /** Only when the repository also asks for it (cert-manager: an Issuer with a Route 53 solver). */
+  onlyWhen?: "route53-solver";
 }
 
 /** Inputs to a verification beyond the repository and cluster path. */
@@ -119,4 +136,11 @@ export interface VerifyOptions {
   preinstalledGroups?: string[];
   /** Variables the bootstrap's `cluster-vars` ConfigMap supplies (for the substitution rule). */
   clusterVars?: string[];
+  /**
+   * Stack mode: the Flux `spec.patches` of the bootstrap's root Kustomization, which live outside
+   * the repository and patch every object of the cluster path (the deletion rule reads them).
+   */
+  rootPatches?: unknown[];
+  /** Stack mode: charts the stack installs itself, and the setting that switches each off. */
+  stackInstalledCharts?: { chart: string; setting: string }[];
 }

@@ -11,6 +11,7 @@ import { dependencyCycle, duplicateKustomization, missingDependency } from "./ru
 import { crdOrdering } from "./rules/ordering";
 import { missingPath, unresolvedReference } from "./rules/paths";
 import { unsubstitutedVariable } from "./rules/substitution";
+import { chartInstalledByStack, deletionNotWaited } from "./rules/deletion";
 
 const rules: Rule[] = [
   missingPath,
@@ -20,6 +21,8 @@ const rules: Rule[] = [
   crdOrdering,
   unsubstitutedVariable,
   unresolvedReference,
+  deletionNotWaited,
+  chartInstalledByStack,
 ];
 
 const severityOrder = { error: 0, warning: 1, note: 2 } as const;
@@ -39,6 +42,7 @@ export function verifyRepository(repoDir: string, clusterPath: string, options: 
     presentGroups: new Set([...builtinGroups, ...eksGroups, ...(options.preinstalledGroups ?? [])]),
     clusterVars: new Set<string>(options.clusterVars ?? CLUSTER_VARS),
     clusterObjects: resolvePath(repo, clusterPath).objects,
+    options,
   };
   const findings: Finding[] = rules.flatMap((rule) => rule(context));
   findings.sort((a, b) =>

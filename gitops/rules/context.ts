@@ -1,4 +1,4 @@
-import { Finding, K8sObject, Severity } from "../model";
+import { Finding, K8sObject, Severity, VerifyOptions } from "../model";
 import { GraphNode } from "../graph";
 
 /** What every rule reads: the graph and the verification's options, resolved once. */
@@ -12,6 +12,8 @@ export interface RuleContext {
   clusterVars: ReadonlySet<string>;
   /** The objects of the cluster path, applied by the bootstrap's root Kustomization. */
   clusterObjects: K8sObject[];
+  /** The verification's options, for rules that read stack-mode facts. */
+  options?: VerifyOptions;
 }
 
 export type Rule = (context: RuleContext) => Finding[];

@@ -62,7 +62,7 @@ describe("gitops-cluster plan", () => {
     assert.strictEqual(plan.stack, "production");
     const urns = new Set(plan.resources.map((r: { urn: string }) => r.urn));
     for (const resource of plan.resources) {
-      assert.deepStrictEqual(Object.keys(resource), ["urn", "type", "name", "parent", "dependsOn", "inputs"]);
+      assert.deepStrictEqual(Object.keys(resource), ["urn", "type", "name", "parent", "dependsOn", "provider", "inputs"]);
       if (resource.type === "pulumi:pulumi:Stack") assert.strictEqual(resource.parent, null);
       else assert.ok(urns.has(resource.parent), `${resource.name} has no known parent`);
       for (const dep of resource.dependsOn) assert.ok(urns.has(dep), `${resource.name} depends on unknown ${dep}`);
