@@ -124,6 +124,8 @@ export interface ChartPodIdentity {
    * or `<release>-<chart>` when the release name does not contain the chart's) is used.
    */
   serviceAccountValue: string;
+  /** The name the chart gives its service account when the value is unset, if not its fullname. */
+  defaultServiceAccount?: string;
   /** Only when the repository also asks for it (cert-manager: an Issuer with a Route 53 solver). */
   onlyWhen?: "route53-solver";
 }
