@@ -49,6 +49,7 @@ import {
   parseRepoUrl,
 } from "./formats";
 import { NAMESPACE, Reader, Section, SettingsError, show, type Expectation } from "./readers";
+import { readAddons, readPodIdentities } from "./addons-settings";
 import type {
   ClusterSettings,
   Environment,
@@ -83,6 +84,8 @@ export const CONFIG_KEYS = {
   gitops: "object",
   injection: "object",
   decommission: "boolean",
+  addons: "object",
+  podIdentities: "array",
 } as const;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
@@ -382,6 +385,7 @@ function readFlux(
     "path",
     "interval",
     "credentials",
+    "deletionTimeout",
   ]);
   const expectedPath = fluxPathFor(clusterPath);
   const repoUrl: Expectation = { expected: REPO_URL_EXPECTED, test: (url) => parseRepoUrl(url) !== undefined };
@@ -393,6 +397,7 @@ function readFlux(
     path: fields.str("path", expectedPath, NON_EMPTY),
     interval: fields.str("interval", defaults.interval, DURATION),
     credentials: readCredentials(r, fields.section("credentials", ["kind", "github", "secretName"])),
+    deletionTimeout: fields.str("deletionTimeout", defaults.deletionTimeout, DURATION),
   };
   // The ordering check reads gitops.clusterPath and Flux reconciles flux.path: one directory.
   if (r.ok(fields.key("path"), "gitops.clusterPath") && flux.path.replace(/\/+$/, "") !== expectedPath) {
@@ -579,9 +584,11 @@ export function parseSettings(
     nodeGroups.map((group) => group.name),
     flux,
   );
+  const addons = readAddons(r, top.addons);
+  const podIdentities = readPodIdentities(r, top.podIdentities);
   if (environment === "production") checkProductionRules(r, cluster, decommission);
   if (r.problems.length > 0) throw new SettingsError(r.problems);
-  return { project, stack, environment, region, tags, network, cluster, nodeGroups, flux, gitops, injection, decommission };
+  return { project, stack, environment, region, tags, network, cluster, nodeGroups, flux, gitops, injection, decommission, addons, podIdentities };
 }
 
 /**
