@@ -11,6 +11,8 @@ import { Network } from "./components/network";
 import { NodeRole } from "./components/node-role";
 import { OrderingCheck } from "./components/ordering-check";
 import { OverlayInjection } from "./components/overlay-injection";
+import { PlatformAddons } from "./components/platform-addons";
+import { podIdentitySpecs } from "./stacks/pod-identity-specs";
 import { dedicatedRoleName, sharedRoleName } from "./stacks/defaults";
 import { loadSettings } from "./stacks/settings";
 import { verifyOptionsFor } from "./stacks/verify-options";
@@ -79,6 +81,19 @@ const cluster = new Cluster("cluster", {
   tags: settings.tags,
 });
 
+// Outside Flux, so they outlive its prune on destroy: EKS add-ons, the Load Balancer Controller and
+// a Pod Identity role per controller of the repository that calls AWS.
+const addons = new PlatformAddons("addons", {
+  clusterName: cluster.clusterName,
+  kubeconfig: cluster.kubeconfig,
+  region: settings.region,
+  vpcId: network.vpcId,
+  nodeGroups: cluster.nodeGroups,
+  addons: settings.addons,
+  podIdentities: podIdentitySpecs(ordering.result, settings),
+  tags: settings.tags,
+});
+
 // Depending on the node groups: Flux's controllers need nodes, and on destroy Flux goes first.
 new FluxBootstrap("flux", {
   kubeconfig: cluster.kubeconfig,
@@ -89,6 +104,7 @@ new FluxBootstrap("flux", {
   nodeRoleArn: nodeRole.arn,
   nodeRoleName: nodeRole.name,
   flux: settings.flux,
+  rootDependsOn: addons.ready,
 }, { dependsOn: cluster.nodeGroups });
 
 const injection = new OverlayInjection("overlays", {
@@ -122,6 +138,8 @@ export const fluxBranch = settings.flux.branch;
 export const fluxPath = settings.flux.path;
 /** The ordering check's verdict: counts and every finding (warnings and notes; errors stop the run). */
 export const orderingReport = { summary: ordering.summary, findings: ordering.result.findings };
+/** Each Pod Identity association: namespace, service account, policy, and what asked for it (file:line). */
+export const podIdentities = addons.podIdentities;
 /** What the injection does: files it commits (commit mode) or placeholders Flux fills in (substitute mode). */
 export const overlayInjection = {
   mode: settings.injection.mode,

@@ -92,7 +92,30 @@ export const sections: PlanSection[] = [
     title: "Node role injection",
     render: (run) => ({ text: injectionText(run.outputs.overlayInjection as InjectionOutput) }),
   },
+  {
+    key: "podIdentities",
+    title: "Pod Identity associations (role per service account, trusted by pods.eks.amazonaws.com)",
+    render: (run) => ({ text: podIdentitiesText((run.outputs.podIdentities ?? []) as PodIdentityOutput[]) }),
+  },
 ];
+
+interface PodIdentityOutput {
+  namespace: string;
+  serviceAccount: string;
+  policy: string;
+  askedBy: { file: string; line: number; what: string }[];
+}
+
+/** Each association, its policy and what asked for it (file:line in the repository, or a setting). */
+function podIdentitiesText(identities: PodIdentityOutput[]): string {
+  if (identities.length === 0) return "none";
+  return identities
+    .flatMap((p) => [
+      `${p.namespace}/${p.serviceAccount}: ${p.policy}`,
+      ...p.askedBy.map((a) => `    asked by ${a.line > 0 ? `${a.file}:${a.line}` : a.file}  ${a.what}`),
+    ])
+    .join("\n");
+}
 
 /** Stack files come from the working directory when it is a Pulumi project, else from this package. */
 function projectDirFor(cwd: string, packageDir: string): string {

@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import type { Environment, FluxSettings } from "../stacks/types";
+import { WAIT_FOR_TERMINATION, waitForTerminationPatch } from "../gitops/deletion";
 
 /** Where Flux lives; the Flux Operator requires its FluxInstance in its own namespace. */
 export const FLUX_NAMESPACE = "flux-system";
@@ -51,6 +52,11 @@ export interface FluxBootstrapArgs {
    * https://fluxcd.io/flux/components/kustomize/kustomizations/
    */
   flux: FluxSettings;
+  /**
+   * What the root Kustomization waits for on create and outlives on destroy: the controllers that
+   * clean up after Flux's prune (PlatformAddons.ready). Default none.
+   */
+  rootDependsOn?: pulumi.Resource[];
 }
 
 /** The host of an `ssh://user@host[:port]/path` URL, the only SSH form Flux accepts. */
@@ -195,8 +201,17 @@ export class FluxBootstrap extends pulumi.ComponentResource {
         prune: true,
         sourceRef: { kind: "GitRepository", name: source.metadata.name },
         postBuild: { substituteFrom: [{ kind: "ConfigMap", name: clusterVars.metadata.name }] },
+        // Deleting the root waits until what it pruned is gone, for at most `timeout`
+        // (kustomize-controller finalize(): only WaitForTermination waits; MirrorPrune drops the
+        // finalizer once the deletes are issued, and the FluxInstance's uninstall then strips
+        // every Flux finalizer, leaving ALBs and volumes in AWS).
+        deletionPolicy: WAIT_FOR_TERMINATION,
+        timeout: flux.deletionTimeout,
+        // The same policy for every Kustomization of the cluster path, so the tree is deleted
+        // depth-first and each level waits (Kustomizations they apply need their own patches).
+        patches: [waitForTerminationPatch()],
       },
-    ), afterControllers);
+    ), { ...afterControllers, dependsOn: [instance, ...(args.rootDependsOn ?? [])] });
 
     this.namespace = namespace.metadata.name;
     this.gitRepositoryName = source.metadata.name;
