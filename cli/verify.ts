@@ -5,9 +5,10 @@ import { ChartProvider, VerifyOptions } from "../gitops/model";
 import { isReportFormat, renderReport, REPORT_FORMATS } from "../gitops/report";
 import { parseProvidersFile, verifyRepository } from "../gitops/verify";
 import { Command, CommandIO, EXIT, UsageError, parseFlags } from "./command";
+import { stackVerifyOptions } from "./verify-stack";
 
 const usage = `usage: gitops-cluster verify --cluster clusters/NAME [--repo DIR] [--format FORMAT]
-                             [--providers FILE] [--preinstalled GROUP,...]
+                             [--providers FILE] [--preinstalled GROUP,...] [--stack NAME]
 
 Proves the Flux install order of a GitOps repository, offline: every Kustomization that applies
 custom resources waits for the one that installs their CRDs (a HelmRelease or a CRD object).
@@ -20,6 +21,10 @@ options:
   --providers FILE        more charts and the CRD groups they install, a YAML list of
                           {chart, groups: [group, ...], crdsValue?}; they win over the built-in table
   --preinstalled GROUPS   comma-separated API groups installed outside Flux, always present
+  --stack NAME            stack mode: also what the stack's settings (Pulumi.<NAME>.yaml, in the current
+                          directory when it holds a Pulumi.yaml, else in this package) tell: the charts
+                          the stack installs (their CRDs exist; installing them again is an error) and
+                          the root Kustomization's patches (every Kustomization it applies waits on delete)
   -h, --help              show this text
 
 exit status: 0 no errors (warnings allowed), 1 errors found, 2 bad usage or unreadable input
@@ -37,6 +42,7 @@ interface VerifyArgs {
   format: (typeof REPORT_FORMATS)[number];
   providersFile?: string;
   preinstalled: string[];
+  stack?: string;
 }
 
 function parse(argv: string[]): VerifyArgs {
@@ -46,6 +52,7 @@ function parse(argv: string[]): VerifyArgs {
     format: { type: "string", default: "text" },
     providers: { type: "string" },
     preinstalled: { type: "string" },
+    stack: { type: "string" },
   }, usage);
   if (values.cluster === undefined || values.cluster === "") {
     throw new UsageError("--cluster is required: the cluster directory, e.g. clusters/development (see gitops-cluster verify --help)");
@@ -61,7 +68,7 @@ function parse(argv: string[]): VerifyArgs {
   if (bad !== undefined) {
     throw new UsageError(`--preinstalled: "${bad}" is not an API group (expected e.g. monitoring.coreos.com)`);
   }
-  return { repo: values.repo, cluster: values.cluster, format: values.format, providersFile: values.providers, preinstalled };
+  return { repo: values.repo, cluster: values.cluster, format: values.format, providersFile: values.providers, preinstalled, stack: values.stack };
 }
 
 function readProviders(file: string, io: CommandIO): ChartProvider[] {
@@ -97,8 +104,9 @@ export const command: Command = {
       throw new UsageError(`--repo ${args.repo}: no such directory`);
     }
     try {
-      const options: VerifyOptions = { preinstalledGroups: args.preinstalled };
-      if (args.providersFile !== undefined) options.providers = readProviders(args.providersFile, io);
+      const fromStack: VerifyOptions = args.stack === undefined ? {} : stackVerifyOptions(args.stack, io.cwd);
+      const options: VerifyOptions = { ...fromStack, preinstalledGroups: [...(fromStack.preinstalledGroups ?? []), ...args.preinstalled] };
+      if (args.providersFile !== undefined) options.providers = [...(fromStack.providers ?? []), ...readProviders(args.providersFile, io)];
       // The report names the repository as the user gave it, not as an absolute path.
       const result = { ...verifyRepository(repoDir, args.cluster, options), repo: args.repo };
       const uriPrefix = args.format === "sarif" ? placeInCheckout(repoDir) : "";
