@@ -7,7 +7,7 @@ import { at, kubernetesObject, ofType, only } from "../components/helpers";
 const STACKS = ["development", "production"] as const;
 const OUTPUTS = [
   "clusterName", "kubeconfig", "nodeRoleArn", "nodeRoleName", "nodeGroupRoles", "oidcProviderArn", "fluxRepoUrl", "fluxBranch",
-  "fluxPath", "orderingReport", "overlayInjection",
+  "fluxPath", "orderingReport", "overlayInjection", "podIdentities",
 ];
 
 describe("the stack program", () => {
