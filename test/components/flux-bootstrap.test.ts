@@ -67,6 +67,16 @@ describe("FluxBootstrap", () => {
     assert.deepStrictEqual(instance.dependsOn, [only(deployKey.run, "kubernetes:helm.sh/v3:Release").urn]);
   });
 
+  it("the root Kustomization waits for what it pruned, for flux.deletionTimeout, and patches every child to wait too", () => {
+    const root = kubernetesObject(deployKey.run, "Kustomization");
+    assert.strictEqual(at(root, "spec", "deletionPolicy"), "WaitForTermination");
+    assert.strictEqual(at(root, "spec", "timeout"), settings.deletionTimeout);
+    const [patch] = at(root, "spec", "patches") as { target: Record<string, string>; patch: string }[];
+    assert.deepStrictEqual(patch.target, { group: "kustomize.toolkit.fluxcd.io", kind: "Kustomization" });
+    assert.match(patch.patch, /\n {2}name: _\n/);
+    assert.match(patch.patch, /\n {2}deletionPolicy: WaitForTermination\n/);
+  });
+
   it("uses the GA Flux APIs and creates the source and root Kustomization only after the controllers", () => {
     const instance = kubernetesObject(deployKey.run, "FluxInstance");
     const expected: Record<string, string> = { GitRepository: "source.toolkit.fluxcd.io/v1", Kustomization: "kustomize.toolkit.fluxcd.io/v1" };
