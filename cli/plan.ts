@@ -6,6 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { VerifyResult } from "../gitops/model";
 import { renderText } from "../gitops/report/text";
+import { firstUpText } from "../offline/first-up";
 import { Command, CommandIO, EXIT, UsageError, parseFlags } from "./command";
 
 const FORMATS = ["text", "json"] as const;
@@ -91,6 +92,13 @@ export const sections: PlanSection[] = [
     key: "overlayInjection",
     title: "Node role injection",
     render: (run) => ({ text: injectionText(run.outputs.overlayInjection as InjectionOutput) }),
+  },
+  {
+    key: "firstUp",
+    title: "First pulumi up, estimated from the recorded graph and typical creation times",
+    render: (run) => ({
+      text: firstUpText(run.resources.map((r) => ({ urn: r.urn, type: r.type, dependencies: r.dependsOn, provider: r.provider ?? undefined, inputs: r.inputs }))),
+    }),
   },
   {
     key: "podIdentities",
