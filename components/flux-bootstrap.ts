@@ -69,6 +69,14 @@ function sshHost(repoUrl: string): string | undefined {
   }
 }
 
+/** Seconds in a Go duration such as "15m" or "1h30m" (settings checked the format). */
+export function durationSeconds(duration: string): number {
+  const unit: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
+  let total = 0;
+  for (const [, amount, u] of duration.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) total += Number(amount) * unit[u];
+  return Math.ceil(total);
+}
+
 function fluxObject(apiVersion: string, kind: string, metadata: k8s.types.input.meta.v1.ObjectMeta, spec: Record<string, unknown>) {
   return { apiVersion, kind, metadata: { namespace: FLUX_NAMESPACE, ...metadata }, spec };
 }
@@ -211,7 +219,13 @@ export class FluxBootstrap extends pulumi.ComponentResource {
         // depth-first and each level waits (Kustomizations they apply need their own patches).
         patches: [waitForTerminationPatch()],
       },
-    ), { ...afterControllers, dependsOn: [instance, ...(args.rootDependsOn ?? [])] });
+    ), {
+      ...afterControllers,
+      dependsOn: [instance, ...(args.rootDependsOn ?? [])],
+      // Pulumi waits for the object to be gone; give it the controller's wait and a margin, or
+      // it would stop first (pulumi-kubernetes waits 10 minutes by default).
+      customTimeouts: { delete: `${durationSeconds(flux.deletionTimeout) + 300}s` },
+    });
 
     this.namespace = namespace.metadata.name;
     this.gitRepositoryName = source.metadata.name;
