@@ -25,7 +25,8 @@ async function plan(argv: string[], cwd = PROJECT_DIR): Promise<Result> {
 describe("gitops-cluster plan", () => {
   let text: Result;
   let json: Result;
-  before(async () => {
+  before(async function () {
+    this.timeout(180_000); // two whole programs under mocks; slow on a loaded machine
     text = await plan([]);
     json = await plan(["--stack", "production", "--format", "json"]);
   });
