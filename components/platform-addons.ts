@@ -139,7 +139,7 @@ export class PlatformAddons extends pulumi.ComponentResource {
         hostedZoneIds: addons.hostedZoneIds,
         askedBy: s.askedBy,
         tags: args.tags,
-      }, { ...child, dependsOn: agent ? [agent] : [] });
+      }, child);
       identities.set(s.controller, identity);
       ready.push(identity.association);
     }
