@@ -13,15 +13,19 @@ const KUBECONFIG = JSON.stringify({ apiVersion: "v1", kind: "Config", clusters: 
 
 interface Bootstrap {
   run: ProgramRun;
+  /** The delete timeout Pulumi gives the root Kustomization. */
+  rootDeleteTimeout?: string;
   /** What the credentials Secret really holds (the run shows it only as "[secret]"). */
   secretData?: Record<string, string>;
 }
 
 async function bootstrap(flux: FluxSettings): Promise<Bootstrap> {
   let secretData: pulumi.Output<Record<string, string>> | undefined;
+  let rootDeleteTimeout: string | undefined;
   const run = await underMocks(() => {
     pulumi.runtime.registerStackTransformation((args) => {
       if (args.type === "kubernetes:core/v1:Secret") secretData = pulumi.output(args.props.stringData as pulumi.Input<Record<string, string>>);
+      if (args.type === "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization") rootDeleteTimeout = args.opts.customTimeouts?.delete;
       return undefined;
     });
     // Stands in for the node groups FluxBootstrap must wait for.
@@ -37,7 +41,7 @@ async function bootstrap(flux: FluxSettings): Promise<Bootstrap> {
       flux,
     }, { dependsOn: [nodes] });
   });
-  return { run, secretData: secretData && (await promiseOf(secretData)) };
+  return { run, rootDeleteTimeout, secretData: secretData && (await promiseOf(secretData)) };
 }
 
 describe("FluxBootstrap", () => {
@@ -75,6 +79,8 @@ describe("FluxBootstrap", () => {
     assert.deepStrictEqual(patch.target, { group: "kustomize.toolkit.fluxcd.io", kind: "Kustomization" });
     assert.match(patch.patch, /\n {2}name: _\n/);
     assert.match(patch.patch, /\n {2}deletionPolicy: WaitForTermination\n/);
+    // Pulumi must wait longer than the controller does, or it gives up on the delete first.
+    assert.strictEqual(deployKey.rootDeleteTimeout, `${15 * 60 + 300}s`);
   });
 
   it("uses the GA Flux APIs and creates the source and root Kustomization only after the controllers", () => {
