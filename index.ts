@@ -12,6 +12,8 @@ import { NodeRole } from "./components/node-role";
 import { OrderingCheck } from "./components/ordering-check";
 import { OverlayInjection } from "./components/overlay-injection";
 import { kubeconfigCredentials } from "./stacks/aws-credentials";
+import { PlatformAddons } from "./components/platform-addons";
+import { podIdentitySpecs } from "./stacks/pod-identity-specs";
 import { dedicatedRoleName, sharedRoleName } from "./stacks/defaults";
 import { loadSettings } from "./stacks/settings";
 import { verifyOptionsFor } from "./stacks/verify-options";
@@ -84,6 +86,19 @@ const cluster = new Cluster("cluster", {
   tags: settings.tags,
 });
 
+// Outside Flux, so they outlive its prune on destroy: EKS add-ons, the Load Balancer Controller and
+// a Pod Identity role per controller of the repository that calls AWS.
+const addons = new PlatformAddons("addons", {
+  clusterName: cluster.clusterName,
+  kubeconfig: cluster.kubeconfig,
+  region: settings.region,
+  vpcId: network.vpcId,
+  nodeGroups: cluster.nodeGroups,
+  addons: settings.addons,
+  podIdentities: podIdentitySpecs(ordering.result, settings),
+  tags: settings.tags,
+});
+
 // Depending on the node groups: Flux's controllers need nodes, and on destroy Flux goes first.
 new FluxBootstrap("flux", {
   // With the stack's aws:profile and role, unlike the exported kubeconfig (for people).
@@ -96,6 +111,7 @@ new FluxBootstrap("flux", {
   nodeRoleName: nodeRole.name,
   // The controllers the repository needs (image automation, source-watcher), or flux.components.
   flux: { ...settings.flux, components: ordering.result.fluxComponents ?? settings.flux.components },
+  rootDependsOn: addons.ready,
 }, { dependsOn: cluster.nodeGroups });
 
 const injection = new OverlayInjection("overlays", {
@@ -129,6 +145,8 @@ export const fluxBranch = settings.flux.branch;
 export const fluxPath = settings.flux.path;
 /** The ordering check's verdict: counts and every finding (warnings and notes; errors stop the run). */
 export const orderingReport = { summary: ordering.summary, findings: ordering.result.findings };
+/** Each Pod Identity association: namespace, service account, policy, and what asked for it (file:line). */
+export const podIdentities = addons.podIdentities;
 /** What the injection does: files it commits (commit mode) or placeholders Flux fills in (substitute mode). */
 export const overlayInjection = {
   mode: settings.injection.mode,

@@ -6,6 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { VerifyResult } from "../gitops/model";
 import { renderText } from "../gitops/report/text";
+import { firstUpText } from "../offline/first-up";
 import { Command, CommandIO, EXIT, UsageError, parseFlags } from "./command";
 
 const FORMATS = ["text", "json"] as const;
@@ -21,7 +22,7 @@ options:
   --stack NAME     stack to plan: its settings are Pulumi.<NAME>.yaml in the current directory
                    when that holds a Pulumi.yaml, else in this package (default: development)
   --format FORMAT  text (default) or json: {"stack", "resources": [{"urn", "type", "name",
-                   "parent", "dependsOn", "inputs"}], "outputs"}
+                   "parent", "dependsOn", "provider", "inputs"}], "outputs"}
 
 exit: 0 planned; 1 the stack program failed; 2 bad usage or invalid stack settings
 `;
@@ -39,8 +40,15 @@ function installCodeCache(): void {
 /** The shape of what plan prints; `sections` add their own keys to the JSON. */
 export interface PlanRun {
   stack: string;
-  /** `parent` is null only for the stack itself. */
-  resources: { urn: string; type: string; name: string; parent: string | null; dependsOn: string[]; inputs: Record<string, unknown> }[];
+  /**
+   * `parent` is null only for the stack itself. `dependsOn`: every URN the engine records this
+   * resource depending on (explicit and carried by input Outputs); `provider`: the URN of the
+   * explicit provider managing it, null for none.
+   */
+  resources: {
+    urn: string; type: string; name: string; parent: string | null; dependsOn: string[]; provider: string | null;
+    inputs: Record<string, unknown>;
+  }[];
   outputs: Record<string, unknown>;
 }
 
@@ -98,7 +106,37 @@ export const sections: PlanSection[] = [
     title: "Node role injection",
     render: (run) => ({ text: injectionText(run.outputs.overlayInjection as InjectionOutput) }),
   },
+  {
+    key: "firstUp",
+    title: "First pulumi up, estimated from the recorded graph and typical creation times",
+    render: (run) => ({
+      text: firstUpText(run.resources.map((r) => ({ urn: r.urn, type: r.type, dependencies: r.dependsOn, provider: r.provider ?? undefined, inputs: r.inputs }))),
+    }),
+  },
+  {
+    key: "podIdentities",
+    title: "Pod Identity associations (role per service account, trusted by pods.eks.amazonaws.com)",
+    render: (run) => ({ text: podIdentitiesText((run.outputs.podIdentities ?? []) as PodIdentityOutput[]) }),
+  },
 ];
+
+interface PodIdentityOutput {
+  namespace: string;
+  serviceAccount: string;
+  policy: string;
+  askedBy: { file: string; line: number; what: string }[];
+}
+
+/** Each association, its policy and what asked for it (file:line in the repository, or a setting). */
+function podIdentitiesText(identities: PodIdentityOutput[]): string {
+  if (identities.length === 0) return "none";
+  return identities
+    .flatMap((p) => [
+      `${p.namespace}/${p.serviceAccount}: ${p.policy}`,
+      ...p.askedBy.map((a) => `    asked by ${a.line > 0 ? `${a.file}:${a.line}` : a.file}  ${a.what}`),
+    ])
+    .join("\n");
+}
 
 /** Stack files come from the working directory when it is a Pulumi project, else from this package. */
 function projectDirFor(cwd: string, packageDir: string): string {
@@ -239,7 +277,9 @@ export const command: Command = {
     }
     const run: PlanRun = {
       stack: recorded.stack,
-      resources: recorded.resources.map(({ urn, type, name, parent, dependsOn, inputs }) => ({ urn, type, name, parent: parent ?? null, dependsOn, inputs })),
+      resources: recorded.resources.map(({ urn, type, name, parent, dependencies, provider, inputs }) => ({
+        urn, type, name, parent: parent ?? null, dependsOn: dependencies, provider: provider ?? null, inputs,
+      })),
       outputs: recorded.outputs,
     };
     if (format === "json") {

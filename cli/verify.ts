@@ -16,7 +16,7 @@ const usage = `usage: gitops-cluster verify --cluster clusters/NAME [--repo DIR]
                              [--source KIND/NAMESPACE/NAME=DIR ...] [--bootstrap-file FILE ...]
                              [--repo-url URL]
                              [--bootstrap committed|stack] [--flux-version V] [--kubernetes-version V]
-       gitops-cluster verify --stack NAME [--format FORMAT]
+       gitops-cluster verify --stack NAME [--repo DIR] [--cluster PATH] [--format FORMAT] ...
 
 Proves the Flux install order of a GitOps repository, offline: every Kustomization that applies
 custom resources waits for the one that installs their CRDs (a HelmRelease or a CRD object).
@@ -38,9 +38,11 @@ options:
                           (helmfile.yaml, helmfile.d/, bootstrap/) are read without it
   --repo-url URL          the URL Flux clones this repository from (default: the checkout's
                           origin); any GitRepository with this URL reads the checkout
-  --stack NAME            verify for a stack: read Pulumi.NAME.yaml in the current directory (repo,
-                          cluster path, Flux and Kubernetes versions, components, providers) and
-                          give the verdict \`pulumi preview\` gives; implies --bootstrap stack
+  --stack NAME            verify for a stack: read Pulumi.NAME.yaml (in the current directory when it
+                          holds a Pulumi.yaml, else in this package): repo, cluster path, Flux and
+                          Kubernetes versions, components, providers, the charts the stack installs
+                          and its root's patches; give the verdict \`pulumi preview\` gives. Implies
+                          --bootstrap stack; --repo and --cluster override the stack's
   --bootstrap MODE        committed (default): the repository as committed, with the Flux it
                           installs itself; stack: as this stack bootstraps it (its own Flux
                           install and sync manifests are errors)
@@ -76,23 +78,29 @@ interface VerifyArgs {
   stackOptions?: VerifyOptions;
 }
 
+/** This package's directory: where `--stack` finds the stack files when the working directory is no Pulumi project. */
+const PACKAGE_DIR = path.resolve(__dirname, "..");
+
 /**
- * What the program checks for a stack: its settings from Pulumi.<stack>.yaml in the working
- * directory, through the same verifyOptionsFor the program uses, so the verdicts agree.
+ * What the program checks for a stack: its settings from Pulumi.<stack>.yaml (in the working
+ * directory when it is a Pulumi project, else in this package, as `plan` does), through the same
+ * verifyOptionsFor the program uses, so the verdicts agree. The repository is resolved against
+ * the project directory, as the program resolves it.
  */
 function stackVerification(stack: string, io: CommandIO): { repo: string; cluster: string; options: VerifyOptions } {
-  if (!fs.existsSync(path.join(io.cwd, `Pulumi.${stack}.yaml`))) {
-    throw new UsageError(`--stack ${stack}: no Pulumi.${stack}.yaml in ${io.cwd} (run it from the project directory)`);
+  const projectDir = fs.existsSync(path.join(io.cwd, "Pulumi.yaml")) ? io.cwd : PACKAGE_DIR;
+  if (!fs.existsSync(path.join(projectDir, `Pulumi.${stack}.yaml`))) {
+    throw new UsageError(`--stack ${stack}: no Pulumi.${stack}.yaml in ${projectDir}`);
   }
   let settings: Settings;
   try {
     // Loaded only here: stacks/settings brings the Pulumi SDK, which plain `verify` never pays for.
     const { settingsFromStackFile } = require("../stacks/settings") as typeof import("../stacks/settings");
-    settings = settingsFromStackFile(io.cwd, stack);
+    settings = settingsFromStackFile(projectDir, stack);
   } catch (err) {
-    throw new UsageError(`stack ${stack}: its settings cannot be read:\n${(err as Error).message}`);
+    throw new UsageError(`--stack ${stack}: its settings cannot be read:\n${(err as Error).message}`);
   }
-  return { repo: settings.gitops.repoDir, cluster: settings.gitops.clusterPath, options: verifyOptionsFor(settings) };
+  return { repo: path.resolve(projectDir, settings.gitops.repoDir), cluster: settings.gitops.clusterPath, options: verifyOptionsFor(settings) };
 }
 
 
@@ -111,9 +119,6 @@ function parse(argv: string[]): VerifyArgs {
     "bootstrap-file": { type: "string", multiple: true },
     "repo-url": { type: "string" },
   }, usage);
-  if (values.stack !== undefined && (values.repo !== undefined || values.cluster !== undefined)) {
-    throw new UsageError("--stack reads the repository and cluster path from the stack's settings: drop --repo and --cluster");
-  }
   if (values.bootstrap !== undefined && values.bootstrap !== "committed" && values.bootstrap !== "stack") {
     throw new UsageError(`--bootstrap ${values.bootstrap}: expected committed or stack`);
   }
@@ -131,11 +136,7 @@ function parse(argv: string[]): VerifyArgs {
     ...(values["flux-version"] === undefined ? {} : { fluxVersion: values["flux-version"] }),
     ...(values["kubernetes-version"] === undefined ? {} : { kubernetesVersion: values["kubernetes-version"] }),
   };
-  if (values.stack !== undefined) {
-    if (!isReportFormat(values.format)) throw new UsageError(`--format ${values.format}: expected one of ${REPORT_FORMATS.join(", ")}`);
-    return { repo: "", cluster: "", stack: values.stack, format: values.format, providersFile: values.providers, preinstalled: [], sources: [], bootstrapFiles: [], ...versions };
-  }
-  if (values.cluster === undefined || values.cluster === "") {
+  if (values.stack === undefined && (values.cluster === undefined || values.cluster === "")) {
     throw new UsageError("--cluster is required: the cluster directory, e.g. clusters/development (see gitops-cluster verify --help)");
   }
   if (!isReportFormat(values.format)) {
@@ -156,7 +157,7 @@ function parse(argv: string[]): VerifyArgs {
     sources.push(parsed);
   }
   return {
-    repo: values.repo ?? ".", cluster: values.cluster, format: values.format, providersFile: values.providers, preinstalled,
+    repo: values.repo ?? "", cluster: values.cluster ?? "", stack: values.stack, format: values.format, providersFile: values.providers, preinstalled,
     sources, bootstrapFiles: values["bootstrap-file"] ?? [], repoUrl: values["repo-url"], ...versions,
   };
 }
@@ -191,9 +192,11 @@ export const command: Command = {
     const args = parse(argv);
     if (args.stack !== undefined) {
       const forStack = stackVerification(args.stack, io);
-      Object.assign(args, { repo: forStack.repo, cluster: forStack.cluster });
+      // --repo and --cluster, when given, point the stack's verification at another checkout.
+      Object.assign(args, { repo: args.repo || forStack.repo, cluster: args.cluster || forStack.cluster });
       args.stackOptions = forStack.options;
     }
+    if (args.repo === "") args.repo = ".";
     const repoDir = path.resolve(io.cwd, args.repo);
     if (!fs.existsSync(repoDir) || !fs.statSync(repoDir).isDirectory()) {
       throw new UsageError(`--repo ${args.repo}: no such directory`);
@@ -205,7 +208,7 @@ export const command: Command = {
         s.dir = dir;
       }
       const options: VerifyOptions = args.stackOptions !== undefined
-        ? { ...args.stackOptions }
+        ? { ...args.stackOptions, preinstalledGroups: [...(args.stackOptions.preinstalledGroups ?? []), ...args.preinstalled] }
         : {
           preinstalledGroups: args.preinstalled,
           stackFluxVersion: FLUX_VERSION,

@@ -149,6 +149,12 @@ export class Cluster extends pulumi.ComponentResource {
       privateSubnetIds: a.privateSubnetIds,
       nodeAssociatePublicIpAddress: false,
       skipDefaultNodeGroup: true,
+      // PlatformAddons owns the managed add-ons, each pinned: @pulumi/eks 4.3 would otherwise
+      // create vpc-cni (VpcCniAddon) and kube-proxy at the newest version (cluster/cluster.ts),
+      // and two owners of one add-on fight. coredns it skips without a default node group.
+      useDefaultVpcCni: true,
+      kubeProxyAddonOptions: { enabled: false },
+      corednsAddonOptions: { enabled: false },
       // Access entries only: the aws-auth ConfigMap is deprecated.
       // https://docs.aws.amazon.com/eks/latest/userguide/grant-k8s-access.html#set-cam
       authenticationMode: eks.AuthenticationMode.Api,

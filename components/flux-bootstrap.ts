@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import type { Environment, FluxSettings } from "../stacks/types";
 import { deployKeyResourceName, deployKeyTitle } from "./deploy-key";
+import { WAIT_FOR_TERMINATION, waitForTerminationPatch } from "../gitops/deletion";
 
 /** Where Flux lives; the Flux Operator requires its FluxInstance in its own namespace. */
 export const FLUX_NAMESPACE = "flux-system";
@@ -52,6 +53,11 @@ export interface FluxBootstrapArgs {
    * https://fluxcd.io/flux/components/kustomize/kustomizations/
    */
   flux: FluxSettings;
+  /**
+   * What the root Kustomization waits for on create and outlives on destroy: the controllers that
+   * clean up after Flux's prune (PlatformAddons.ready). Default none.
+   */
+  rootDependsOn?: pulumi.Resource[];
 }
 
 /** The host of an `ssh://user@host[:port]/path` URL, the only SSH form Flux accepts. */
@@ -62,6 +68,14 @@ function sshHost(repoUrl: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Seconds in a Go duration such as "15m" or "1h30m" (settings checked the format). */
+export function durationSeconds(duration: string): number {
+  const unit: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
+  let total = 0;
+  for (const [, amount, u] of duration.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) total += Number(amount) * unit[u];
+  return Math.ceil(total);
 }
 
 function fluxObject(apiVersion: string, kind: string, metadata: k8s.types.input.meta.v1.ObjectMeta, spec: Record<string, unknown>) {
@@ -203,8 +217,23 @@ export class FluxBootstrap extends pulumi.ComponentResource {
         prune: true,
         sourceRef: { kind: "GitRepository", name: source.metadata.name },
         postBuild: { substituteFrom: [{ kind: "ConfigMap", name: clusterVars.metadata.name }] },
+        // Deleting the root waits until what it pruned is gone, for at most `timeout`
+        // (kustomize-controller finalize(): only WaitForTermination waits; MirrorPrune drops the
+        // finalizer once the deletes are issued, and the FluxInstance's uninstall then strips
+        // every Flux finalizer, leaving ALBs and volumes in AWS).
+        deletionPolicy: WAIT_FOR_TERMINATION,
+        timeout: flux.deletionTimeout,
+        // The same policy for every Kustomization of the cluster path, so the tree is deleted
+        // depth-first and each level waits (Kustomizations they apply need their own patches).
+        patches: [waitForTerminationPatch()],
       },
-    ), afterControllers);
+    ), {
+      ...afterControllers,
+      dependsOn: [instance, ...(args.rootDependsOn ?? [])],
+      // Pulumi waits for the object to be gone; give it the controller's wait and a margin, or
+      // it would stop first (pulumi-kubernetes waits 10 minutes by default).
+      customTimeouts: { delete: `${durationSeconds(flux.deletionTimeout) + 300}s` },
+    });
 
     this.namespace = namespace.metadata.name;
     this.gitRepositoryName = source.metadata.name;

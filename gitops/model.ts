@@ -112,7 +112,11 @@ export type RuleId =
   /** `flux bootstrap`'s own install and sync manifests under a stack that owns Flux. */
   | "flux-bootstrap-leftover"
   /** A Flux kind whose controller the FluxInstance does not run. */
-  | "controller-not-installed";
+  | "controller-not-installed"
+  /** AWS-backed objects whose deletion would not wait (gitops/rules/deletion.ts). */
+  | "deletion-not-waited"
+  /** A chart the repository installs that the stack installs already (gitops/rules/deletion.ts). */
+  | "chart-installed-by-stack";
 
 export interface Finding {
   /** Stable rule id, e.g. "consumer-without-provider". */
@@ -163,6 +167,25 @@ export interface ChartProvider {
   how: "crds" | "templates" | "runtime";
   /** Not checked against the chart's source. */
   unverified?: boolean;
+  /** The chart's controller calls AWS: the Pod Identity it needs (see gitops/pod-identities.ts). */
+  podIdentity?: ChartPodIdentity;
+}
+
+/** Least-privilege AWS access a chart's controller needs; the stack turns it into a role. */
+export type AwsPolicyKind = "aws-load-balancer-controller" | "external-dns" | "cert-manager-route53" | "ebs-csi-driver";
+
+/** Where a chart's service account is, and the policy it needs. */
+export interface ChartPodIdentity {
+  policy: AwsPolicyKind;
+  /**
+   * Dotted value path of the service account name; when unset the chart's `fullname` (release name,
+   * or `<release>-<chart>` when the release name does not contain the chart's) is used.
+   */
+  serviceAccountValue: string;
+  /** The name the chart gives its service account when the value is unset, if not its fullname. */
+  defaultServiceAccount?: string;
+  /** Only when the repository also asks for it (cert-manager: an Issuer with a Route 53 solver). */
+  onlyWhen?: "route53-solver";
 }
 
 /** Inputs to a verification beyond the repository and cluster path. */
@@ -201,6 +224,13 @@ export interface VerifyOptions {
   kubernetesVersion?: string;
   /** The controllers the Flux install runs; unset: the repository's own install, else what it needs. */
   fluxComponents?: FluxComponent[];
+  /**
+   * Stack mode: the Flux `spec.patches` of the bootstrap's root Kustomization, which live outside
+   * the repository and patch every object of the cluster path (the deletion rule reads them).
+   */
+  rootPatches?: unknown[];
+  /** Stack mode: charts the stack installs itself, and the setting that switches each off. */
+  stackInstalledCharts?: { chart: string; setting: string }[];
 }
 
 export type BootstrapMode = "committed" | "stack";

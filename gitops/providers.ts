@@ -32,7 +32,7 @@ const row = (
   chart: string,
   groups: string[],
   how: ChartProvider["how"],
-  extra: Partial<Pick<ChartProvider, "crdsValue" | "unverified">> = {},
+  extra: Partial<Pick<ChartProvider, "crdsValue" | "unverified" | "podIdentity">> = {},
 ): ChartProvider => ({ chart, groups, how, ...extra });
 
 const unverified = { unverified: true } as const;
@@ -49,10 +49,15 @@ const KYVERNO = ["kyverno.io", "policies.kyverno.io", "reports.kyverno.io", "wgp
 export const chartProviders: ChartProvider[] = [
   row("cert-manager", ["cert-manager.io", "acme.cert-manager.io"], "templates", {
     crdsValue: { paths: ["crds.enabled", "installCRDs"], default: false },
+    // Only a Route 53 DNS-01 solver calls AWS: https://cert-manager.io/docs/configuration/acme/dns01/route53/
+    podIdentity: { policy: "cert-manager-route53", serviceAccountValue: "serviceAccount.name", onlyWhen: "route53-solver" },
   }),
   row("kube-prometheus-stack", ["monitoring.coreos.com"], "crds", { crdsValue: { paths: ["crds.enabled"], default: true } }),
   row("prometheus-operator-crds", ["monitoring.coreos.com"], "templates"),
-  row("aws-load-balancer-controller", ["elbv2.k8s.aws", "gateway.k8s.aws", "aga.k8s.aws"], "crds"),
+  // Service account: values serviceAccount.name, else the chart's fullname (templates/_helpers.tpl).
+  row("aws-load-balancer-controller", ["elbv2.k8s.aws", "gateway.k8s.aws", "aga.k8s.aws"], "crds", {
+    podIdentity: { policy: "aws-load-balancer-controller", serviceAccountValue: "serviceAccount.name" },
+  }),
   row("kiali-operator", ["kiali.io"], "crds"),
   row("kiali-server", [], "templates"),
   row("flagger", ["flagger.app"], "crds"),
@@ -75,7 +80,11 @@ export const chartProviders: ChartProvider[] = [
   row("keda", ["keda.sh", "eventing.keda.sh"], "templates", { crdsValue: { paths: ["crds.install"], default: true }, ...unverified }),
   row("crossplane", ["apiextensions.crossplane.io", "pkg.crossplane.io", "ops.crossplane.io", "protection.crossplane.io"], "crds", unverified),
   row("sealed-secrets", ["bitnami.com"], "crds", unverified),
-  row("external-dns", ["externaldns.k8s.io"], "templates", { crdsValue: { paths: ["crd.create"], default: false }, ...unverified }),
+  row("external-dns", ["externaldns.k8s.io"], "templates", {
+    crdsValue: { paths: ["crd.create"], default: false },
+    podIdentity: { policy: "external-dns", serviceAccountValue: "serviceAccount.name" },
+    ...unverified,
+  }),
   row("cloudnative-pg", ["postgresql.cnpg.io"], "templates", { crdsValue: { paths: ["crds.create"], default: true }, ...unverified }),
   row("strimzi-kafka-operator", ["kafka.strimzi.io", "core.strimzi.io"], "crds", unverified),
   row("opentelemetry-operator", ["opentelemetry.io"], "templates", { crdsValue: { paths: ["crds.create"], default: true }, ...unverified }),
@@ -98,7 +107,10 @@ export const chartProviders: ChartProvider[] = [
   row("ingress-nginx", [], "templates", unverified),
   row("metrics-server", [], "templates", unverified),
   row("cluster-autoscaler", [], "templates", unverified),
-  row("aws-ebs-csi-driver", [], "templates", unverified),
+  row("aws-ebs-csi-driver", [], "templates", {
+    podIdentity: { policy: "ebs-csi-driver", serviceAccountValue: "controller.serviceAccount.name", defaultServiceAccount: "ebs-csi-controller-sa" },
+    ...unverified,
+  }),
 ];
 
 

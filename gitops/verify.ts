@@ -17,6 +17,7 @@ import { removedApiVersion, schemaViolation } from "./rules/api-versions";
 import { fluxBootstrapLeftover } from "./rules/bootstrap-leftovers";
 import { controllerNotInstalled } from "./rules/controllers";
 import { resolveFluxTarget } from "./flux-target";
+import { chartInstalledByStack, deletionNotWaited } from "./rules/deletion";
 
 const rules: Rule[] = [
   missingPath,
@@ -31,6 +32,8 @@ const rules: Rule[] = [
   schemaViolation,
   fluxBootstrapLeftover,
   controllerNotInstalled,
+  deletionNotWaited,
+  chartInstalledByStack,
 ];
 
 const severityOrder = { error: 0, warning: 1, note: 2 } as const;
@@ -73,6 +76,7 @@ function verifyWith(repo: Repo, repoDir: string, clusterPath: string, options: V
     root,
     bootstrap,
     flux: resolveFluxTarget(repo, root.objects, nodes, options),
+    options,
   };
   // Every path missing but present under an ancestor: the repository was given one level too high.
   // Those paths are then unseen, not wrong, and what depends on them cannot be judged either.

@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { OFFLINE_ACCOUNT_ID, Registration, answerMethodCalls, offlineMocks } from "./mocks";
 import { promiseOf, reveal } from "./outputs";
 import { StackConfig, stackConfig } from "./stack-config";
+import { Wiring, recordWiring } from "./wiring";
 
 export const PROJECT = "gitops-cluster";
 export const PROJECT_DIR = path.resolve(__dirname, "..");
@@ -24,6 +25,15 @@ export interface RecordedResource {
   parent?: string;
   /** URNs of the explicit `dependsOn` resources. */
   dependsOn: string[];
+  /**
+   * URNs of every resource the engine is told this one depends on: explicit `dependsOn` and those
+   * carried by Outputs in its inputs, components expanded to their children (the SDK's
+   * `allDirectDependencyURNs`, sent as `RegisterResourceRequest.dependencies`). With `parent` and
+   * `provider` these are the edges `pulumi destroy` deletes against, dependents first.
+   */
+  dependencies: string[];
+  /** URN of the provider resource that manages this one; undefined for components and default providers' own. */
+  provider?: string;
   /** Inputs as the provider receives them; secrets are "[secret]". */
   inputs: Record<string, unknown>;
   /** True for cloud resources, false for components and the stack. */
@@ -102,6 +112,8 @@ export function recordProgram(program: () => unknown, options: RecordOptions): P
     });
     await pulumi.runtime.setMocks(mocks, project, options.stack, true);
     answerMethodCalls({ region, accountId: OFFLINE_ACCOUNT_ID });
+    // The mocks' newResource sees no dependencies; the monitor's registration request has them.
+    const wiring: Map<string, Wiring> = recordWiring();
 
     // A failed input rejects promises inside the SDK that nobody awaits; the language host
     // would report them, here the run reports them (and they must not crash the process).
@@ -135,17 +147,20 @@ export function recordProgram(program: () => unknown, options: RecordOptions): P
       const taken = new Map<string, number>();
       const resources: RecordedResource[] = [];
       for (const c of constructed) {
+        const urn = await promiseOf(c.resource.urn);
         const key = `${c.type}::${c.name}`;
         const index = taken.get(key) ?? 0;
         taken.set(key, index + 1);
         const registration = registrations.get(key)?.[index];
         resources.push({
-          urn: await promiseOf(c.resource.urn),
+          urn,
           type: c.type,
           name: c.name,
           id: pulumi.CustomResource.isInstance(c.resource) ? await promiseOf(c.resource.id) : undefined,
           parent: c.parent ? await promiseOf(c.parent.urn) : undefined,
           dependsOn: await Promise.all((await resourcesIn(c.dependsOn)).map((r) => promiseOf(r.urn))),
+          dependencies: wiring.get(urn)?.dependencies ?? [],
+          provider: wiring.get(urn)?.provider,
           inputs: ((await reveal(registration?.inputs ?? {})) ?? {}) as Record<string, unknown>,
           custom: registration?.custom ?? pulumi.CustomResource.isInstance(c.resource),
           protect: c.protect === true,

@@ -3,7 +3,9 @@
  * applies these before validating, so a stack file only says what differs from them.
  */
 import type {
+  AddonsSettings,
   ClusterSettings,
+  EksAddonName,
   ControlPlaneLogType,
   Environment,
   FluxSettings,
@@ -46,6 +48,47 @@ export const FLUX_OPERATOR_CHART_VERSION = "0.60.0";
  */
 export const KUBERNETES_VERSION = "1.35";
 
+/**
+ * How long a Kustomization's deletion waits for what it pruned (its `spec.timeout`). An ALB and its
+ * target groups go in about a minute, an EBS volume once its pod is gone; 15m leaves room for a
+ * StatefulSet's graceful shutdown. On timeout kustomize-controller gives up waiting and lets go.
+ */
+export const DELETION_TIMEOUT = "15m";
+
+/**
+ * EKS managed add-on versions for KUBERNETES_VERSION, pinned so that an upgrade is a reviewed
+ * change. The names are EKS's (https://docs.aws.amazon.com/eks/latest/userguide/workloads-add-ons-available-eks.html).
+ * UNVERIFIED: the versions could not be checked offline against
+ * `aws eks describe-addon-versions --kubernetes-version 1.35 --addon-name NAME`; a stack
+ * replaces any of them with `gitops-cluster:addons.versions`.
+ */
+export const EKS_ADDON_VERSIONS: Readonly<Record<EksAddonName, string>> = {
+  "vpc-cni": "v1.20.4-eksbuild.2",
+  "kube-proxy": "v1.35.0-eksbuild.2",
+  coredns: "v1.13.1-eksbuild.1",
+  "eks-pod-identity-agent": "v1.3.10-eksbuild.1",
+  "aws-ebs-csi-driver": "v1.53.0-eksbuild.1",
+};
+
+/**
+ * AWS Load Balancer Controller chart (https://aws.github.io/eks-charts, chart aws-load-balancer-controller):
+ * 3.5.0 / app v3.5.0 is helm/aws-load-balancer-controller/Chart.yaml at kubernetes-sigs/aws-load-balancer-controller
+ * 225f44568848eb25f13e304a5f1cc68c0cd9415d (2026-08-17); data/iam/aws-load-balancer-controller.json is that commit's policy.
+ */
+export const LOAD_BALANCER_CONTROLLER_CHART_VERSION = "3.5.0";
+
+/** Every add-on on, the versions above, no hosted zones: the same in both environments. */
+export const DEFAULT_ADDONS: AddonsSettings = {
+  vpcCni: true,
+  kubeProxy: true,
+  coredns: true,
+  podIdentityAgent: true,
+  ebsCsiDriver: true,
+  loadBalancerController: true,
+  versions: {},
+  hostedZoneIds: [],
+};
+
 export type NodeGroupDefaults = Pick<NodeGroupSettings, "instanceTypes" | "capacityType" | "minSize" | "maxSize" | "desiredSize" | "diskSize" | "dedicatedRole">;
 
 export interface EnvironmentDefaults {
@@ -53,7 +96,7 @@ export interface EnvironmentDefaults {
   cluster: Omit<ClusterSettings, "name">;
   /** Applied field by field to every configured node group. */
   nodeGroup: NodeGroupDefaults;
-  flux: Pick<FluxSettings, "version" | "operatorChartVersion" | "branch" | "interval">;
+  flux: Pick<FluxSettings, "version" | "operatorChartVersion" | "branch" | "interval" | "deletionTimeout">;
   gitops: { repoDir: string; clusterPath: string };
   injection: Pick<InjectionSettings, "mode" | "key" | "valueForm" | "overlayDir">;
 }
@@ -91,6 +134,7 @@ const DEVELOPMENT: EnvironmentDefaults = {
     operatorChartVersion: FLUX_OPERATOR_CHART_VERSION,
     branch: "main",
     interval: "1m",
+    deletionTimeout: DELETION_TIMEOUT,
   },
   gitops: { repoDir: "examples/gitops", clusterPath: "clusters/development" },
   injection: {

@@ -51,6 +51,7 @@ import {
   parseRepoUrl,
 } from "./formats";
 import { NAMESPACE, Reader, Section, SettingsError, show, type Expectation } from "./readers";
+import { readAddons, readPodIdentities } from "./addons-settings";
 import type {
   ClusterSettings,
   Environment,
@@ -88,6 +89,8 @@ export const CONFIG_KEYS = {
   gitops: "object",
   injection: "object",
   decommission: "boolean",
+  addons: "object",
+  podIdentities: "array",
 } as const;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
@@ -421,6 +424,7 @@ function readFlux(
     "deployKeyGeneration",
     "components",
     "kustomizePatches",
+    "deletionTimeout",
   ]);
   const expectedPath = fluxPathFor(clusterPath);
   const repoUrl: Expectation = { expected: REPO_URL_EXPECTED, test: (url) => parseRepoUrl(url) !== undefined };
@@ -433,6 +437,7 @@ function readFlux(
     interval: fields.str("interval", defaults.interval, DURATION),
     credentials: readCredentials(r, fields.section("credentials", ["kind", "github", "secretName"])),
     kustomizePatches: readFluxKustomizePatches(r, fields),
+    deletionTimeout: fields.str("deletionTimeout", defaults.deletionTimeout, DURATION),
   };
   if (fields.has("deployKeyGeneration")) {
     const generation = readDeployKeyGeneration(r, fields.key("deployKeyGeneration"), fields.raw("deployKeyGeneration"));
@@ -687,9 +692,11 @@ export function parseSettings(
     nodeGroups.map((group) => group.name),
     flux,
   );
+  const addons = readAddons(r, top.addons);
+  const podIdentities = readPodIdentities(r, top.podIdentities);
   if (environment === "production") checkProductionRules(r, cluster, decommission);
   if (r.problems.length > 0) throw new SettingsError(r.problems);
-  return { project, stack, environment, region, tags, network, cluster, nodeGroups, flux, gitops, injection, decommission };
+  return { project, stack, environment, region, tags, network, cluster, nodeGroups, flux, gitops, injection, decommission, addons, podIdentities };
 }
 
 /**

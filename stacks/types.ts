@@ -130,6 +130,11 @@ export interface FluxSettings {
    * https://fluxoperator.dev/docs/crd/fluxinstance/#kustomize-patches
    */
   kustomizePatches?: FluxKustomizePatch[];
+  /**
+   * How long deleting the root Kustomization (and each child) waits for what it pruned to be
+   * gone: its `spec.timeout`, which kustomize-controller's WaitForTermination uses, e.g. "15m".
+   */
+  deletionTimeout: string;
 }
 
 /** One kustomize patch for the Flux controllers: the patch text and the objects it targets. */
@@ -174,6 +179,32 @@ export interface InjectionSettings {
   commit?: { owner: string; repository: string; branch: string };
 }
 
+/** EKS managed add-ons the stack installs (https://docs.aws.amazon.com/eks/latest/userguide/workloads-add-ons-available-eks.html). */
+export type EksAddonName = "vpc-cni" | "kube-proxy" | "coredns" | "eks-pod-identity-agent" | "aws-ebs-csi-driver";
+
+/** What the stack installs outside Flux, so that it outlives Flux's prune on destroy. */
+export interface AddonsSettings {
+  vpcCni: boolean;
+  kubeProxy: boolean;
+  coredns: boolean;
+  podIdentityAgent: boolean;
+  ebsCsiDriver: boolean;
+  /** The AWS Load Balancer Controller as a Helm release of the stack; false leaves it to the repository. */
+  loadBalancerController: boolean;
+  /** Add-on versions that replace the pinned ones (stacks/defaults.ts EKS_ADDON_VERSIONS). */
+  versions: Partial<Record<EksAddonName, string>>;
+  /** Route 53 hosted zone ids cert-manager (DNS-01) and external-dns may change; nothing else. */
+  hostedZoneIds: string[];
+}
+
+/** A Pod Identity association for a controller the chart table does not know. */
+export interface PodIdentitySetting {
+  namespace: string;
+  serviceAccount: string;
+  /** Managed or customer policy ARNs the role gets. */
+  policyArns: string[];
+}
+
 export interface Settings {
   /** Pulumi project and stack names. */
   project: string;
@@ -188,6 +219,8 @@ export interface Settings {
   flux: FluxSettings;
   gitops: GitopsSettings;
   injection: InjectionSettings;
+  addons: AddonsSettings;
+  podIdentities: PodIdentitySetting[];
   /**
    * The tear-down switch: lifts `protect` and EKS deletion protection so `pulumi destroy` can run.
    * Production refuses `cluster.protect: false` otherwise, so tearing it down is a visible decision.

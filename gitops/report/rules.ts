@@ -131,6 +131,22 @@ export const RULE_DESCRIPTIONS: Readonly<Record<string, RuleDescription>> = {
       "image-automation-controller or source-watcher.",
     helpUri: "https://fluxoperator.dev/docs/crd/fluxinstance/#components",
   },
+  "deletion-not-waited": {
+    short: "A Kustomization applies objects AWS backs (load balancers, volumes) and its deletion would not wait for them.",
+    full:
+      "kustomize-controller waits for pruned objects to terminate only with deletionPolicy " +
+      "WaitForTermination; otherwise it drops its finalizer once the deletes are issued. On destroy " +
+      "the Flux Operator then removes the controllers and strips Flux's finalizers, the load " +
+      "balancers and volumes stay in AWS, and the subnets and VPC cannot be deleted.",
+    helpUri: `${FLUX_KUSTOMIZATION_DOC}#deletion-policy`,
+  },
+  "chart-installed-by-stack": {
+    short: "The repository installs a chart the stack installs already.",
+    full:
+      "Two owners of one Helm release undo each other's upgrades, and on destroy Flux removes the " +
+      "controller that the stack keeps to clean up after Flux.",
+    helpUri: FLUX_HELMRELEASE_DOC,
+  },
 };
 
 /** The description of `rule`; a rule id the table does not know still gets a readable one. */

@@ -1,4 +1,4 @@
-import { Finding, K8sObject, RuleId, Severity } from "../model";
+import { Finding, K8sObject, RuleId, Severity, VerifyOptions } from "../model";
 import { GraphNode } from "../graph";
 import { FluxTarget } from "../flux-target";
 
@@ -21,6 +21,8 @@ export interface RuleContext {
   bootstrap: "committed" | "stack";
   /** The Flux and Kubernetes that will serve the objects, and whether this stack bootstraps Flux. */
   flux: FluxTarget;
+  /** The verification's options, for rules that read stack-mode facts. */
+  options?: VerifyOptions;
 }
 
 export type Rule = (context: RuleContext) => Finding[];

@@ -53,13 +53,30 @@ describe("gitops-cluster verify", function () {
   const track = (d: string) => (temporary.push(d), d);
 
   for (const cluster of ["clusters/development", "clusters/production"]) {
-    it(`exits 0 with no finding on the example's ${cluster}`, async () => {
+    it(`exits 0 with no finding on the example's ${cluster}, in the mode of its stack`, async () => {
       const io = capture();
-      const code = await command.run(["--repo", EXAMPLE, "--cluster", cluster], io);
+      // The stack installs the Load Balancer Controller, whose CRDs the example's IngressClassParams use.
+      const code = await command.run(["--repo", EXAMPLE, "--cluster", cluster, "--stack", path.basename(cluster)], io);
       assert.strictEqual(code, 0, io.out + io.err);
       assert.match(io.out, /^(\d+) of \1 Kustomizations read\n0 errors, 0 warnings in \d+ Kustomizations \(\d+ objects\)\n$/);
     });
   }
+
+  it("--stack: a chart the stack installs is an error in the repository; outside stack mode its CRDs are unknown", async () => {
+    const dir = track(fs.mkdtempSync(path.join(os.tmpdir(), "verify-stack-")));
+    fs.cpSync(path.join(ROOT, EXAMPLE), dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, "infrastructure/static/lbc.yaml"), [
+      "apiVersion: helm.toolkit.fluxcd.io/v2", "kind: HelmRelease", "metadata: {name: aws-load-balancer-controller, namespace: kube-system}",
+      "spec:", "  chart: {spec: {chart: aws-load-balancer-controller, sourceRef: {kind: HelmRepository, name: eks, namespace: flux-system}}}", "",
+    ].join("\n"));
+    fs.appendFileSync(path.join(dir, "infrastructure/static/kustomization.yaml"), "  - lbc.yaml\n");
+    const inStack = capture();
+    assert.strictEqual(await command.run(["--repo", dir, "--cluster", "clusters/development", "--stack", "development"], inStack), 1, inStack.out);
+    assert.match(inStack.out, /infrastructure\/static\/lbc.yaml:1 +error +chart-installed-by-stack/);
+    const plain = capture();
+    assert.strictEqual(await command.run(["--repo", EXAMPLE, "--cluster", "clusters/development"], plain), 0);
+    assert.match(plain.out, /unknown-group/);
+  });
 
   it("exits 1 and names the missing dependsOn when a consumer does not wait for its provider", async () => {
     const repo = track(withoutCertManagerDependency());
@@ -79,7 +96,7 @@ describe("gitops-cluster verify", function () {
 
   it("prints the JSON report, naming the repository as given", async () => {
     const io = capture();
-    assert.strictEqual(await command.run(["--repo", EXAMPLE, "--cluster", "clusters/development", "--format", "json"], io), 0);
+    assert.strictEqual(await command.run(["--repo", EXAMPLE, "--cluster", "clusters/development", "--format", "json", "--stack", "development"], io), 0);
     const report = JSON.parse(io.out);
     assert.strictEqual(report.repo, EXAMPLE);
     const infra = report.kustomizations.find((k: { name: string }) => k.name === "kustomized-infra");
@@ -125,7 +142,7 @@ describe("gitops-cluster verify", function () {
     const groups = JSON.parse(without.out).findings.map((f: { message: string }) => f.message).join("\n");
     assert.match(groups, /widgets\.example\.com/, "the unknown group is reported");
     const withIt = capture();
-    await command.run(["--repo", repo, "--cluster", "clusters/development", "--format", "json", "--preinstalled", "foo.example.com, widgets.example.com"], withIt);
+    await command.run(["--repo", repo, "--cluster", "clusters/development", "--format", "json", "--preinstalled", "foo.example.com, widgets.example.com", "--stack", "development"], withIt);
     assert.deepStrictEqual(JSON.parse(withIt.out).findings, []);
   });
 
@@ -145,7 +162,7 @@ describe("gitops-cluster verify", function () {
         fs.writeFileSync(path.join(dir, "bad-providers.yaml"), "- chart: widget-operator\n  groups: [widgets.example.com]\n- chart: 7\n  groups: []\n");
       }),
     );
-    const args = ["--repo", repo, "--cluster", "clusters/development", "--format", "json"];
+    const args = ["--repo", repo, "--cluster", "clusters/development", "--format", "json", "--stack", "development"];
     const without = capture();
     await command.run(args, without);
     assert.ok(JSON.parse(without.out).findings.some((f: { message: string }) => f.message.includes("widgets.example.com")));

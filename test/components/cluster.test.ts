@@ -110,6 +110,15 @@ describe("Cluster", () => {
     assert.deepStrictEqual((run.outputs.accessEntries as { principalArn: string }[]).map((e) => e.principalArn), ["arn:aws:iam::123456789012:role/ci-preview"]);
   });
 
+  it("leaves vpc-cni, kube-proxy and coredns to PlatformAddons: @pulumi/eks creates none of them (one owner each)", () => {
+    for (const run of [development, production]) {
+      const eks = only(run, EKS);
+      assert.strictEqual(eks.inputs.useDefaultVpcCni, true);
+      assert.strictEqual((eks.inputs.kubeProxyAddonOptions as { enabled?: boolean }).enabled, false);
+      assert.strictEqual((eks.inputs.corednsAddonOptions as { enabled?: boolean }).enabled, false);
+    }
+  });
+
   it("sends the configured control plane logs to CloudWatch", () => {
     assert.deepStrictEqual(only(development, EKS).inputs.enabledClusterLogTypes, ["api", "audit"]);
     assert.deepStrictEqual(only(production, EKS).inputs.enabledClusterLogTypes, ["api", "audit", "authenticator", "controllerManager", "scheduler"]);

@@ -60,6 +60,7 @@ export function developmentSettings(): Settings {
       path: "./clusters/development",
       interval: "1m",
       credentials: { kind: "deployKey", github: { owner: "acme", repository: "gitops" } },
+      deletionTimeout: "15m",
     },
     gitops: { repoDir: "examples/gitops", clusterPath: "clusters/development", extraProviders: [], preinstalledGroups: [], sources: [], bootstrapFiles: [] },
     injection: {
@@ -69,6 +70,11 @@ export function developmentSettings(): Settings {
       overlayDir: "infrastructure/kustomized/overlays/development",
       namespaceNodeGroups: {},
     },
+    addons: {
+      vpcCni: true, kubeProxy: true, coredns: true, podIdentityAgent: true, ebsCsiDriver: true, loadBalancerController: true,
+      versions: {}, hostedZoneIds: ["Z0EXAMPLE1234567"],
+    },
+    podIdentities: [],
     decommission: false,
   };
 }

@@ -14,15 +14,19 @@ const KUBECONFIG = JSON.stringify({ apiVersion: "v1", kind: "Config", clusters: 
 
 interface Bootstrap {
   run: ProgramRun;
+  /** The delete timeout Pulumi gives the root Kustomization. */
+  rootDeleteTimeout?: string;
   /** What the credentials Secret really holds (the run shows it only as "[secret]"). */
   secretData?: Record<string, string>;
 }
 
 async function bootstrap(flux: FluxSettings): Promise<Bootstrap> {
   let secretData: pulumi.Output<Record<string, string>> | undefined;
+  let rootDeleteTimeout: string | undefined;
   const run = await underMocks(() => {
     pulumi.runtime.registerStackTransformation((args) => {
       if (args.type === "kubernetes:core/v1:Secret") secretData = pulumi.output(args.props.stringData as pulumi.Input<Record<string, string>>);
+      if (args.type === "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization") rootDeleteTimeout = args.opts.customTimeouts?.delete;
       return undefined;
     });
     // Stands in for the node groups FluxBootstrap must wait for.
@@ -38,7 +42,7 @@ async function bootstrap(flux: FluxSettings): Promise<Bootstrap> {
       flux,
     }, { dependsOn: [nodes] });
   });
-  return { run, secretData: secretData && (await promiseOf(secretData)) };
+  return { run, rootDeleteTimeout, secretData: secretData && (await promiseOf(secretData)) };
 }
 
 describe("FluxBootstrap", () => {
@@ -66,6 +70,18 @@ describe("FluxBootstrap", () => {
     assert.strictEqual(at(instance, "spec", "cluster", "type"), "aws");
     assert.strictEqual(at(instance, "spec", "sync"), undefined);
     assert.deepStrictEqual(instance.dependsOn, [only(deployKey.run, "kubernetes:helm.sh/v3:Release").urn]);
+  });
+
+  it("the root Kustomization waits for what it pruned, for flux.deletionTimeout, and patches every child to wait too", () => {
+    const root = kubernetesObject(deployKey.run, "Kustomization");
+    assert.strictEqual(at(root, "spec", "deletionPolicy"), "WaitForTermination");
+    assert.strictEqual(at(root, "spec", "timeout"), settings.deletionTimeout);
+    const [patch] = at(root, "spec", "patches") as { target: Record<string, string>; patch: string }[];
+    assert.deepStrictEqual(patch.target, { group: "kustomize.toolkit.fluxcd.io", kind: "Kustomization" });
+    assert.match(patch.patch, /\n {2}name: _\n/);
+    assert.match(patch.patch, /\n {2}deletionPolicy: WaitForTermination\n/);
+    // Pulumi must wait longer than the controller does, or it gives up on the delete first.
+    assert.strictEqual(deployKey.rootDeleteTimeout, `${15 * 60 + 300}s`);
   });
 
   it("uses the GA Flux APIs and creates the source and root Kustomization only after the controllers", () => {

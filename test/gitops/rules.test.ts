@@ -15,6 +15,7 @@ const expected: Record<string, { severity: string; kustomization: string; file: 
   "missing-path": { severity: "error", kustomization: "flux-system/cert-manager-config", file: "clusters/dev/cert-manager-config.yaml", line: 3 },
   "duplicate-kustomization": { severity: "error", kustomization: "flux-system/cert-manager-config", file: "clusters/dev/issuers-staging.yaml", line: 3 },
   "unsubstituted-variable": { severity: "error", kustomization: "flux-system/cert-manager-config", file: "infrastructure/cert-manager/config/certificate.yaml", line: 1 },
+  "deletion-not-waited": { severity: "warning", kustomization: "flux-system/web", file: "apps/data/web.yaml", line: 1 },
 };
 
 const verify = (fixture: string) => verifyRepository(path.join(FIXTURES, fixture), "clusters/dev");

@@ -221,7 +221,7 @@ describe("the program and verify --stack on a Flux 2.1-era repository", function
 
   it("verify refuses flags that do not fit, naming them", async () => {
     for (const [argv, message] of [
-      [["verify", "--stack", "development", "--repo", "."], /drop --repo and --cluster/],
+      [["verify", "--stack", "development", "--bootstrap", "committed"], /--bootstrap committed does not apply/],
       [["verify", "--cluster", CLUSTER, "--bootstrap", "both"], /--bootstrap both: expected committed or stack/],
       [["verify", "--cluster", CLUSTER, "--flux-version", "latest"], /--flux-version latest/],
       [["verify", "--cluster", CLUSTER, "--kubernetes-version", "2"], /--kubernetes-version 2/],

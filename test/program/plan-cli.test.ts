@@ -25,7 +25,8 @@ async function plan(argv: string[], cwd = PROJECT_DIR): Promise<Result> {
 describe("gitops-cluster plan", () => {
   let text: Result;
   let json: Result;
-  before(async () => {
+  before(async function () {
+    this.timeout(180_000); // two whole programs under mocks; slow on a loaded machine
     text = await plan([]);
     json = await plan(["--stack", "production", "--format", "json"]);
   });
@@ -62,7 +63,7 @@ describe("gitops-cluster plan", () => {
     assert.strictEqual(plan.stack, "production");
     const urns = new Set(plan.resources.map((r: { urn: string }) => r.urn));
     for (const resource of plan.resources) {
-      assert.deepStrictEqual(Object.keys(resource), ["urn", "type", "name", "parent", "dependsOn", "inputs"]);
+      assert.deepStrictEqual(Object.keys(resource), ["urn", "type", "name", "parent", "dependsOn", "provider", "inputs"]);
       if (resource.type === "pulumi:pulumi:Stack") assert.strictEqual(resource.parent, null);
       else assert.ok(urns.has(resource.parent), `${resource.name} has no known parent`);
       for (const dep of resource.dependsOn) assert.ok(urns.has(dep), `${resource.name} depends on unknown ${dep}`);

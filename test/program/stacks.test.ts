@@ -7,7 +7,7 @@ import { at, kubernetesObject, ofType, only } from "../components/helpers";
 const STACKS = ["development", "production"] as const;
 const OUTPUTS = [
   "clusterName", "kubeconfig", "nodeRoleArn", "nodeRoleName", "nodeGroupRoles", "oidcProviderArn", "fluxRepoUrl", "fluxBranch",
-  "fluxPath", "orderingReport", "overlayInjection",
+  "fluxPath", "orderingReport", "overlayInjection", "podIdentities",
 ];
 
 describe("the stack program", () => {
@@ -77,11 +77,11 @@ describe("the stack program", () => {
         const groups = ofType(run(), "eks:index:ManagedNodeGroup").map((g) => g.urn).sort();
         assert.ok(groups.length > 0);
         assert.deepStrictEqual([...only(run(), "gitops-cluster:index:FluxBootstrap").dependsOn].sort(), groups);
-        assert.deepStrictEqual([...only(run(), "pulumi:providers:kubernetes").dependsOn].sort(), groups);
+        assert.deepStrictEqual([...only(run(), "pulumi:providers:kubernetes", "flux-k8s").dependsOn].sort(), groups);
       });
 
       it("never shows the kubeconfig or the private key, in outputs or in resource inputs", () => {
-        assert.strictEqual(only(run(), "pulumi:providers:kubernetes").inputs.kubeconfig, "[secret]");
+        for (const provider of ofType(run(), "pulumi:providers:kubernetes")) assert.strictEqual(provider.inputs.kubeconfig, "[secret]", provider.name);
         assert.doesNotMatch(JSON.stringify(run()), /PRIVATE KEY|certificate-authority-data|get-token/);
       });
     });
