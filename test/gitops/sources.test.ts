@@ -81,6 +81,19 @@ describe("sources and bootstrap fixtures (test/fixtures/ordering)", () => {
     assert.strictEqual(result.summary.unread, 0);
   });
 
+  it("this repository on another branch (a tenant's) is not the checkout: unread, with how to map it", () => {
+    const gitRepository = (name: string, branch: string) =>
+      `apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata: {name: ${name}, namespace: flux-system}\nspec: {url: https://github.com/acme/fleet, ref: {branch: ${branch}}}\n`;
+    const root = writeRepo({
+      "clusters/dev/flux-system/gotk-sync.yaml": gitRepository("flux-system", "main") + "---\n" + fluxKustomization("flux-system", { path: "./clusters/dev" }),
+      "clusters/dev/tenant.yaml": gitRepository("team-a", "team-a") + "---\n"
+        + fluxKustomization("team-a", { path: "./staging" }).replace("name: flux-system, namespace: flux-system}", "name: team-a}"),
+    });
+    const result = verifyRepository(root, "clusters/dev");
+    assert.deepStrictEqual([result.summary.unread, actionable(result.findings)], [1, []]);
+    assert.match(result.findings[0].message, /clones this repository's branch team-a, and the checkout stands for main/);
+  });
+
   it("an unmapped OCIRepository is counted unread and says how to map it", () => {
     const result = verifyRepository(path.join(FIXTURES, "oci-source-mapped/broken"), "clusters/dev");
     assert.deepStrictEqual([result.summary.unread, result.summary.kustomizations, actionable(result.findings)], [1, 3, []]);
