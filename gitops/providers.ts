@@ -96,6 +96,12 @@ export const chartProviders: ChartProvider[] = [
   row("metrics-server", [], "templates", unverified),
   row("cluster-autoscaler", [], "templates", unverified),
   row("aws-ebs-csi-driver", [], "templates", unverified),
+  // Charts community bootstrap helmfiles install before Flux (gitops/helmfile.ts looks them up).
+  row("coredns", [], "templates", unverified),
+  row("spegel", [], "templates", unverified),
+  row("flux-operator", ["fluxcd.controlplane.io"], "templates", unverified),
+  row("flux-instance", [], "templates", unverified),
+  row("connect", [], "templates", unverified),
 ];
 
 
