@@ -118,6 +118,17 @@ describe("sources and bootstrap fixtures (test/fixtures/ordering)", () => {
     assert.match(note.message, /installs monitoring\.coreos\.com before Flux starts/);
   });
 
+  it("the real defect stays an error: a PodMonitor beside the kube-prometheus-stack release that installs its CRD, unknown bootstrap releases or not", () => {
+    const root = writeRepo({
+      "clusters/dev/monitoring.yaml": fluxKustomization("monitoring", { path: "./monitoring", wait: true }),
+      "monitoring/release.yaml": "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: kps, namespace: monitoring}\nspec:\n  chart: {spec: {chart: kube-prometheus-stack, sourceRef: {kind: HelmRepository, name: prom}}}\n",
+      "monitoring/podmonitor.yaml": "apiVersion: monitoring.coreos.com/v1\nkind: PodMonitor\nmetadata: {name: flux, namespace: monitoring}\n",
+      "bootstrap/helmfile.yaml": "releases:\n  - name: something-unknown\n    chart: acme/something-unknown\n",
+    });
+    assert.deepStrictEqual(actionable(verifyRepository(root, "clusters/dev").findings),
+      ["error crs-with-their-helmrelease flux-system/monitoring clusters/dev/monitoring.yaml:1"]);
+  });
+
   it("--bootstrap-file names a CRD manifest outside the usual places", () => {
     const root = writeRepo({
       "clusters/dev/app.yaml": fluxKustomization("app", { path: "./app" }),
