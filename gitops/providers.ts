@@ -111,6 +111,12 @@ export const chartProviders: ChartProvider[] = [
     podIdentity: { policy: "ebs-csi-driver", serviceAccountValue: "controller.serviceAccount.name", defaultServiceAccount: "ebs-csi-controller-sa" },
     ...unverified,
   }),
+  // Charts community bootstrap helmfiles install before Flux (gitops/helmfile.ts looks them up).
+  row("coredns", [], "templates", unverified),
+  row("spegel", [], "templates", unverified),
+  row("flux-operator", ["fluxcd.controlplane.io"], "templates", unverified),
+  row("flux-instance", [], "templates", unverified),
+  row("connect", [], "templates", unverified),
 ];
 
 

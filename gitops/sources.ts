@@ -135,6 +135,8 @@ export class SourceResolver {
   private readonly mapped = new Map<string, Repo>();
   private readonly cache = new Map<string, SourceVerdict>();
   private readonly tempDirs: string[] = [];
+  /** The branch the root syncs (its GitRepository's ref.branch), which the checkout stands for. */
+  private rootBranch: string | undefined;
 
   constructor(private readonly self: Repo, private readonly options: SourceResolverOptions) {
     if (options.repoUrl !== undefined && options.repoUrl !== "") this.selfUrls.add(normaliseGitUrl(options.repoUrl));
@@ -160,6 +162,8 @@ export class SourceResolver {
   /** Another root source (e.g. the GitRepository of a committed gotk-sync.yaml): its URL is this repository's too. */
   addSelfSource(id: string, object?: K8sObject): void {
     this.selfIds.add(id);
+    const ref = object === undefined ? undefined : specOf(object).ref;
+    if (this.rootBranch === undefined && isRecord(ref) && typeof ref.branch === "string") this.rootBranch = ref.branch;
     const url = object === undefined ? undefined : specOf(object).url;
     if (typeof url === "string" && object?.kind === "GitRepository") this.selfUrls.add(normaliseGitUrl(url));
   }
@@ -199,6 +203,12 @@ export class SourceResolver {
       const spec = specOf(object);
       const url = typeof spec.url === "string" ? spec.url : "";
       if (url !== "" && this.selfUrls.has(normaliseGitUrl(url))) {
+        const branch = isRecord(spec.ref) && typeof spec.ref.branch === "string" ? spec.ref.branch : undefined;
+        const checkout = this.rootBranch ?? this.options.checkoutBranch;
+        if (branch !== undefined && checkout !== undefined && branch !== checkout) {
+          // Another branch of this repository (a tenant's branch): its files are not in the checkout.
+          return { kind: "unread", why: `${id} clones this repository's branch ${branch}, and the checkout stands for ${checkout}; map a checkout of ${branch} with --source ${id}=DIR` };
+        }
         const ignore = typeof spec.ignore === "string" ? spec.ignore : undefined;
         return { kind: "read", view: { repo: this.self, ignore, how: `this repository (${url})` }, notes: this.gitNotes(id, object) };
       }
@@ -217,12 +227,9 @@ export class SourceResolver {
     const spec = specOf(object);
     const notes: string[] = [];
     const ref = isRecord(spec.ref) ? spec.ref : {};
-    const branch = typeof ref.branch === "string" ? ref.branch : undefined;
     const other = ["tag", "semver", "commit", "name"].find((k) => typeof ref[k] === "string");
     if (other !== undefined) {
       notes.push(`${id} follows ${other} ${ref[other] as string}; the checkout is read as it is, which may differ from that ref`);
-    } else if (branch !== undefined && this.options.checkoutBranch !== undefined && branch !== this.options.checkoutBranch) {
-      notes.push(`${id} follows branch ${branch}, but the checkout is on ${this.options.checkoutBranch}; the checkout is read as it is`);
     }
     if (Array.isArray(spec.include) && spec.include.length > 0) {
       notes.push(`${id} includes other GitRepositories (spec.include); their files are not added to what is read`);

@@ -177,6 +177,35 @@ describe("gitops-cluster verify", function () {
     assert.match(bad.err, /^bad-providers\.yaml:3: .*chart/);
   });
 
+  it("reads a mapped --source, repeatable, and says first how many Kustomizations it read", async () => {
+    const fixture = "test/fixtures/ordering/oci-source-mapped/broken";
+    const blind = capture();
+    assert.strictEqual(await command.run(["--repo", fixture, "--cluster", "clusters/dev"], blind), 0);
+    assert.match(blind.out, /^2 of 3 Kustomizations read \(1 behind sources/);
+    const mapped = capture();
+    const args = ["--repo", fixture, "--cluster", "clusters/dev", "--source", `OCIRepository/flux-system/apps=${fixture}/apps-artifact`,
+      "--source", "GitRepository/flux-system/other=.", "--format", "json"];
+    assert.strictEqual(await command.run(args, mapped), 1, mapped.err);
+    const report = JSON.parse(mapped.out);
+    assert.deepStrictEqual([report.summary.unread, report.findings.filter((f: { severity: string }) => f.severity === "error").map((f: { rule: string }) => f.rule)],
+      [0, ["consumer-without-provider"]]);
+  });
+
+  it("--repo-url makes a GitRepository with that URL this repository", async () => {
+    const repo = track(exampleCopy((dir) => {
+      fs.writeFileSync(path.join(dir, "clusters/development/self.yaml"), [
+        "apiVersion: source.toolkit.fluxcd.io/v1", "kind: GitRepository", "metadata: {name: platform, namespace: flux-system}",
+        "spec: {url: 'git@github.com:acme/gitops.git'}", "---",
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1", "kind: Kustomization", "metadata: {name: extra, namespace: flux-system}",
+        "spec: {path: ./infrastructure/sources, sourceRef: {kind: GitRepository, name: platform}}", ""].join("\n"));
+    }));
+    const without = capture();
+    await command.run(["--repo", repo, "--cluster", "clusters/development", "--format", "json"], without);
+    const withIt = capture();
+    await command.run(["--repo", repo, "--cluster", "clusters/development", "--format", "json", "--repo-url", "https://github.com/acme/gitops"], withIt);
+    assert.deepStrictEqual([JSON.parse(without.out).summary.unread, JSON.parse(withIt.out).summary.unread], [1, 0]);
+  });
+
   describe("bad usage and unreadable input exit 2 with a message and no stack", () => {
     const cases: Array<[string, string[], RegExp]> = [
       ["an unknown flag", ["--cluster", "clusters/development", "--colour"], /Unknown option '--colour'/],
@@ -186,6 +215,9 @@ describe("gitops-cluster verify", function () {
       ["a positional argument", ["examples/gitops", "--cluster", "clusters/development"], /positional/i],
       ["a group that is not one", ["--repo", EXAMPLE, "--cluster", "clusters/development", "--preinstalled", "Not A Group"], /"Not A Group" is not an API group/],
       ["an unreadable providers file", ["--repo", EXAMPLE, "--cluster", "clusters/development", "--providers", "no-such.yaml"], /--providers no-such.yaml: cannot read it \(ENOENT\)/],
+      ["a --source that is not one", ["--repo", EXAMPLE, "--cluster", "clusters/development", "--source", "apps=out"], /--source: "apps=out" is not KIND\/NAMESPACE\/NAME=DIR/],
+      ["a --source of a kind that is no source", ["--repo", EXAMPLE, "--cluster", "clusters/development", "--source", "Deployment/default/x=out"], /"Deployment" is not a Flux source kind/],
+      ["a --source directory that does not exist", ["--repo", EXAMPLE, "--cluster", "clusters/development", "--source", "OCIRepository/flux-system/apps=no/such"], /--source OCIRepository\/flux-system\/apps=no\/such: no such directory/],
     ];
     for (const [what, argv, message] of cases) {
       it(`rejects ${what}`, async () => {
@@ -204,6 +236,12 @@ describe("gitops-cluster verify", function () {
       assert.match(io.err, /^clusters\/development\/broken\.yaml:\d+: /);
       assert.doesNotMatch(io.err, /\n\s+at /);
       assert.strictEqual(io.out, "");
+    });
+
+    it("reports a bootstrap file that cannot be read", async () => {
+      const io = capture();
+      assert.strictEqual(await command.run(["--repo", EXAMPLE, "--cluster", "clusters/development", "--bootstrap-file", "no-such.yaml"], io), 2);
+      assert.match(io.err, /bootstrap file .*no-such\.yaml cannot be read/);
     });
 
     it("reports a cluster path that does not exist", async () => {

@@ -66,7 +66,7 @@ describe("sources and bootstrap fixtures (test/fixtures/ordering)", () => {
     });
   }
 
-  it("a GitRepository with the root's URL in another form is this repository, and its spec.ignore applies", () => {
+  it("a GitRepository with the root's URL in another form (host case, .git) is this repository, and its spec.ignore applies", () => {
     const result = verifyRepository(path.join(FIXTURES, "self-source-renamed/fixed"), "clusters/dev");
     assert.strictEqual(result.summary.unread, 0);
     const config = result.kustomizations.find((k) => k.name === "cert-manager-config")!;
@@ -79,6 +79,19 @@ describe("sources and bootstrap fixtures (test/fixtures/ordering)", () => {
     assert.deepStrictEqual(configs.objects.map((o) => `${o.kind}/${o.name} ${o.source.file}`),
       ["ClusterIssuer/selfsigned infrastructure/configs/issuer.yaml"]);
     assert.strictEqual(result.summary.unread, 0);
+  });
+
+  it("this repository on another branch (a tenant's) is not the checkout: unread, with how to map it", () => {
+    const gitRepository = (name: string, branch: string) =>
+      `apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata: {name: ${name}, namespace: flux-system}\nspec: {url: https://github.com/acme/fleet, ref: {branch: ${branch}}}\n`;
+    const root = writeRepo({
+      "clusters/dev/flux-system/gotk-sync.yaml": gitRepository("flux-system", "main") + "---\n" + fluxKustomization("flux-system", { path: "./clusters/dev" }),
+      "clusters/dev/tenant.yaml": gitRepository("team-a", "team-a") + "---\n"
+        + fluxKustomization("team-a", { path: "./staging" }).replace("name: flux-system, namespace: flux-system}", "name: team-a}"),
+    });
+    const result = verifyRepository(root, "clusters/dev");
+    assert.deepStrictEqual([result.summary.unread, actionable(result.findings)], [1, []]);
+    assert.match(result.findings[0].message, /clones this repository's branch team-a, and the checkout stands for main/);
   });
 
   it("an unmapped OCIRepository is counted unread and says how to map it", () => {
@@ -94,11 +107,8 @@ describe("sources and bootstrap fixtures (test/fixtures/ordering)", () => {
     assert.deepStrictEqual(committed.findings.filter((f) => f.rule === "unsubstituted-variable").map((f) => f.severity), ["note", "note"]);
     const stack = verifyRepository(dir, "clusters/dev", { bootstrap: "stack" });
     // The stack's root defines CLUSTER_NAME; HOME is not a cluster variable, so Flux would empty it.
-    // Under the stack, the committed gotk-sync.yaml is flux bootstrap's leftover (the stack owns the root).
-    assert.deepStrictEqual(actionable(stack.findings), [
-      "error unsubstituted-variable flux-system/flux-system clusters/dev/backup-script.yaml:1",
-      "error flux-bootstrap-leftover - clusters/dev/flux-system/gotk-sync.yaml:1",
-    ]);
+    assert.deepStrictEqual(actionable(stack.findings.filter((f) => f.rule === "unsubstituted-variable")),
+      ["error unsubstituted-variable flux-system/flux-system clusters/dev/backup-script.yaml:1"]);
     assert.match(stack.findings.find((f) => f.severity === "error")!.message, /\$\{HOME\}/);
   });
 
@@ -107,6 +117,17 @@ describe("sources and bootstrap fixtures (test/fixtures/ordering)", () => {
     const note = result.findings.find((f) => f.rule === "installed-before-flux")!;
     assert.deepStrictEqual([note.severity, note.file], ["note", "bootstrap/helmfile/crds.yaml"]);
     assert.match(note.message, /installs monitoring\.coreos\.com before Flux starts/);
+  });
+
+  it("the real defect stays an error: a PodMonitor beside the kube-prometheus-stack release that installs its CRD, unknown bootstrap releases or not", () => {
+    const root = writeRepo({
+      "clusters/dev/monitoring.yaml": fluxKustomization("monitoring", { path: "./monitoring", wait: true }),
+      "monitoring/release.yaml": "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: kps, namespace: monitoring}\nspec:\n  chart: {spec: {chart: kube-prometheus-stack, sourceRef: {kind: HelmRepository, name: prom}}}\n",
+      "monitoring/podmonitor.yaml": "apiVersion: monitoring.coreos.com/v1\nkind: PodMonitor\nmetadata: {name: flux, namespace: monitoring}\n",
+      "bootstrap/helmfile.yaml": "releases:\n  - name: something-unknown\n    chart: acme/something-unknown\n",
+    });
+    assert.deepStrictEqual(actionable(verifyRepository(root, "clusters/dev").findings),
+      ["error crs-with-their-helmrelease flux-system/monitoring clusters/dev/monitoring.yaml:1"]);
   });
 
   it("--bootstrap-file names a CRD manifest outside the usual places", () => {
