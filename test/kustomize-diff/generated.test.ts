@@ -34,10 +34,21 @@ describe(`build agrees with \`kubectl kustomize\` on ${TREES} generated kustomiz
     const seeds = Array.from({ length: TREES }, (_, i) => FIRST_SEED + i);
     const dirs = new Map(seeds.map((seed) => [seed, writeTree(root, seed)]));
 
-    // kubectl: whole batches first; a batch that fails (a tree kustomize refuses) is redone tree by tree.
+    // Our builds first: each tree is a repository of its own (t<seed>/), built at overlay/.
+    const oursStarted = Date.now();
+    const built = new Map<number, { code: number; stdout: string; stderr: string }>();
+    for (const seed of seeds) built.set(seed, await ourBuild(path.join(root, `t${seed}`), "overlay"));
+    const oursSeconds = (Date.now() - oursStarted) / 1000;
+
+    const kubectlStarted = Date.now();
     const theirs = new Map<number, { ok: boolean; bodies: Body[]; stderr: string }>();
     const batches: number[][] = [];
-    for (let i = 0; i < seeds.length; i += BATCH) batches.push(seeds.slice(i, i + BATCH));
+    // Trees the resolver says kustomize refuses are built alone (kubectl must refuse them too); the
+    // others in batches, halved until the culprit is found when one fails anyway.
+    const refused = seeds.filter((seed) => built.get(seed)?.code === 1);
+    const accepted = seeds.filter((seed) => built.get(seed)?.code !== 1);
+    for (const seed of refused) batches.push([seed]);
+    for (let i = 0; i < accepted.length; i += BATCH) batches.push(accepted.slice(i, i + BATCH));
     await pooled(batches, 2, async (batch) => {
       const dir = path.join(root, `batch-${batch[0]}`);
       await buildBatch(batch, dir);
@@ -51,10 +62,10 @@ describe(`build agrees with \`kubectl kustomize\` on ${TREES} generated kustomiz
       }
       fs.mkdirSync(dir, { recursive: true });
       fs.writeFileSync(path.join(dir, "kustomization.yaml"), `resources:\n${batch.map((s) => `  - ../${dirs.get(s)}\n`).join("")}`);
-      const built = await kubectlKustomize(dir);
-      if (built.ok) {
+      const batchBuild = await kubectlKustomize(dir);
+      if (batchBuild.ok) {
         for (const seed of batch) theirs.set(seed, { ok: true, bodies: [], stderr: "" });
-        for (const body of parseStream(built.stdout)) {
+        for (const body of parseStream(batchBuild.stdout)) {
           const seed = seedOf(body);
           assert.ok(seed !== undefined && theirs.has(seed), `an object without a tree token: ${JSON.stringify(body)}`);
           theirs.get(seed)?.bodies.push(body);
@@ -65,12 +76,10 @@ describe(`build agrees with \`kubectl kustomize\` on ${TREES} generated kustomiz
       await buildBatch(batch.slice(0, half), `${dir}a`);
       await buildBatch(batch.slice(half), `${dir}b`);
     }
-    const kubectlSeconds = (Date.now() - started) / 1000;
-    const oursStarted = Date.now();
+    const kubectlSeconds = (Date.now() - kubectlStarted) / 1000;
 
     for (const seed of seeds) {
-      // Each tree is a repository of its own (t<seed>/), built at overlay/.
-      const ours = await ourBuild(path.join(root, `t${seed}`), "overlay");
+      const ours = built.get(seed) as { code: number; stdout: string; stderr: string };
       const kube = theirs.get(seed) as { ok: boolean; bodies: Body[]; stderr: string };
       const problems: string[] = [];
       if (ours.code === 1) {
@@ -86,7 +95,7 @@ describe(`build agrees with \`kubectl kustomize\` on ${TREES} generated kustomiz
       outcomes.push({ seed, problems, unresolved: ours.code === 1 });
     }
     // eslint-disable-next-line no-console
-    console.log(`      ${TREES} trees: writing them and kubectl ${kubectlSeconds.toFixed(1)} s, build ${((Date.now() - oursStarted) / 1000).toFixed(1)} s, total ${((Date.now() - started) / 1000).toFixed(1)} s; `
+    console.log(`      ${TREES} trees: build ${oursSeconds.toFixed(1)} s, kubectl ${kubectlSeconds.toFixed(1)} s, total (with writing them) ${((Date.now() - started) / 1000).toFixed(1)} s; `
       + `${outcomes.filter((o) => o.unresolved).length} refused by both; ${outcomes.filter((o) => o.problems.length > 0).length} with differences`);
   });
 
@@ -101,6 +110,6 @@ describe(`build agrees with \`kubectl kustomize\` on ${TREES} generated kustomiz
   });
 
   it("mostly builds trees kustomize accepts (the generator exercises features, not errors)", () => {
-    assert.ok(outcomes.filter((o) => o.unresolved).length < TREES / 5);
+    assert.ok(outcomes.filter((o) => o.unresolved).length < TREES / 10);
   });
 });

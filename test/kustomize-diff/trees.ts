@@ -213,14 +213,14 @@ function generators(d: Dice, token: string, where: string, file: (rel: string, t
       file(`${where}-config.txt`, `line one <&>\nline two\n`);
       g.files = d.chance(0.5) ? [`${where}-config.txt`] : [`config=${where}-config.txt`];
     }
-    if (d.chance(0.3)) g.options = { disableNameSuffixHash: true, labels: { generated: d.chance(0.1) ? "yes" : "generated" } };
+    if (d.chance(0.3)) g.options = { disableNameSuffixHash: true, labels: { generated: d.chance(0.02) ? "yes" : "generated" } };
     gens.push(g);
     k.configMapGenerator = gens;
   }
   if (d.chance(0.3)) {
     k.secretGenerator = [{ name: `sec-${where}-${token}`, literals: [`password=s${d.int(99)}`], ...(d.chance(0.3) ? { type: "kubernetes.io/basic-auth" } : {}) }];
   }
-  if (d.chance(0.2)) k.generatorOptions = { labels: { "from-options": d.chance(0.1) ? "on" : "options" }, ...(d.chance(0.3) ? { annotations: { gen: "x" } } : {}) };
+  if (d.chance(0.2)) k.generatorOptions = { labels: { "from-options": d.chance(0.02) ? "on" : "options" }, ...(d.chance(0.3) ? { annotations: { gen: "x" } } : {}) };
   return k;
 }
 
@@ -263,7 +263,7 @@ export function writeTree(root: string, seed: number): string {
       ck.resources = ["extra.yaml"];
     }
     ck.patches = [{ target: target(d, token), patch: stringify(targetedBody(d)) }];
-    if (d.chance(0.3)) ck.commonAnnotations = { [`component-${c}`]: d.chance(0.1) ? "on" : "enabled" };
+    if (d.chance(0.3)) ck.commonAnnotations = { [`component-${c}`]: d.chance(0.03) ? "on" : "enabled" };
     if (d.chance(0.2)) ck.nameSuffix = `-c${c}`;
     if (d.chance(0.2)) ck.labels = [{ pairs: { component: `c${c}` }, includeTemplates: d.chance(0.5) }];
     Object.assign(ck, generators(d, token, `c${c}`, (rel, text) => write(path.join(cdir, rel), text)));
@@ -315,7 +315,7 @@ export function writeTree(root: string, seed: number): string {
   if (d.chance(0.3)) k.nameSuffix = "-x";
   if (d.chance(0.3)) k.commonLabels = { env: d.pick(["dev", "prod"]) };
   if (d.chance(0.3)) k.labels = [{ pairs: { owner: "team" }, includeSelectors: d.chance(0.5), includeTemplates: d.chance(0.5) }];
-  if (d.chance(0.3)) k.commonAnnotations = { "owner-note": d.chance(0.1) ? "yes" : "noted" };
+  if (d.chance(0.3)) k.commonAnnotations = { "owner-note": d.chance(0.05) ? "yes" : "noted" };
   if (d.chance(0.4)) {
     k.images = [d.pick([{ name: "nginx", newTag: "1.25" }, { name: "nginx", newName: "mirror/nginx" }, { name: "busybox", digest: "sha256:0123" }, { name: "ghcr.io/acme/app", newName: "ghcr.io/acme/app2", newTag: "v2" }])];
   }
