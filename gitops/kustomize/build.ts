@@ -5,6 +5,7 @@ import { Repo } from "../repo";
 import { isRecord, parseManifests, parseYamlDocuments, parseYamlMapping } from "../yaml";
 import { GeneratorError, runGenerators, withHashSuffixes } from "./configmaps";
 import { kustomizationTypeErrors } from "./fields";
+import { fixNameReferences } from "./namereference";
 import { generatedResources, kustomizationFileIn } from "./generator";
 import { effectiveNamespace, idOf, Json } from "./objects";
 import { Patch, patchesFromText, patchObjects } from "./patches";
@@ -101,8 +102,10 @@ export function resolvePath(repo: Repo, p: string, options?: ResolveOptions): Re
     result = { objects: manifestsOf(s, rel), unresolved: [] };
   } else {
     const accumulated = resolveDirectory(s, rel);
-    // The content hash goes on last, once, over the final body (api/internal/target/kusttarget.go, makeCustomizedResMap).
-    result = { objects: withHashSuffixes(accumulated.objects), unresolved: accumulated.unresolved };
+    // The content hash goes on last, once, over the final body, then references follow the new
+    // names (api/internal/target/kusttarget.go, makeCustomizedResMap).
+    const references = fixNameReferences(withHashSuffixes(accumulated.objects));
+    result = { objects: references.objects, unresolved: [...accumulated.unresolved, ...references.unresolved] };
   }
   s.built.set(rel, result);
   return result;

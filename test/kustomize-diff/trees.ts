@@ -239,6 +239,20 @@ export function writeTree(root: string, seed: number): string {
   }
   const baseObjects = kinds.map((kind, i) => object(d, kind, nameOf(kind, i, token), token));
   made.push(...baseObjects);
+  // Pod specs that name generated ConfigMaps and Secrets and a ServiceAccount: kustomize rewrites
+  // these references when prefixes, suffixes and content hashes rename their targets.
+  const account = baseObjects.find((m) => m.kind === "ServiceAccount");
+  for (const m of baseObjects) {
+    if (!["Deployment", "StatefulSet", "CronJob"].includes(m.kind) || !d.chance(0.6)) continue;
+    const spec = (m.kind === "CronJob" ? (((m.body.spec as Json).jobTemplate as Json).spec as Json).template : (m.body.spec as Json).template) as Json;
+    const pod = spec.spec as Json;
+    const where = d.pick(["base", "overlay", "c0"]);
+    pod.volumes = [{ name: "config", configMap: { name: `gen-${where}-${token}` } }, { name: "creds", secret: { secretName: `sec-${d.pick(["base", "overlay"])}-${token}` } }];
+    const main = (pod.containers as Json[])[0];
+    main.envFrom = [{ configMapRef: { name: `gen-${d.pick(["base", "overlay"])}-${token}` } }];
+    (main.env as Json[]).push({ name: "PASSWORD", valueFrom: { secretKeyRef: { name: `sec-base-${token}`, key: "password" } } });
+    if (account !== undefined && d.chance(0.7)) pod.serviceAccountName = account.name;
+  }
   const split = d.chance(0.4) ? Math.ceil(baseObjects.length / 2) : baseObjects.length;
   write(path.join(dir, "base", "objects.yaml"), yamlDocs(baseObjects.slice(0, split).map((m) => m.body)));
   const baseK: Json = { apiVersion: "kustomize.config.k8s.io/v1beta1", kind: "Kustomization", resources: ["objects.yaml"] };
