@@ -4,12 +4,14 @@ import { K8sObject, SourceLocation, Unresolved, UnresolvedReason } from "../mode
 import { Repo } from "../repo";
 import { isRecord, parseManifests, parseYamlDocuments, parseYamlMapping } from "../yaml";
 import { GeneratorError, runGenerators, withHashSuffixes } from "./configmaps";
+import { kustomizationTypeErrors } from "./fields";
+import { fixNameReferences } from "./namereference";
 import { generatedResources, kustomizationFileIn } from "./generator";
-import { Json } from "./objects";
+import { effectiveNamespace, idOf, Json } from "./objects";
 import { Patch, patchesFromText, patchObjects } from "./patches";
 import { SelectorError } from "./selector";
 import { optionsKey, ResolveOptions, SourceIgnore } from "./sourceignore";
-import { withAnnotations, withImages, withLabels, withNameAffixes, withNamespace, withReplicas } from "./transformers";
+import { TransformError, withAnnotations, withImages, withLabels, withNameAffixes, withNamespace, withReplicas } from "./transformers";
 
 /** What a path applies: the objects kustomize would emit, and what could not be read offline. */
 export interface Resolution {
@@ -100,8 +102,10 @@ export function resolvePath(repo: Repo, p: string, options?: ResolveOptions): Re
     result = { objects: manifestsOf(s, rel), unresolved: [] };
   } else {
     const accumulated = resolveDirectory(s, rel);
-    // The content hash goes on last, once, over the final body (api/internal/target/kusttarget.go, makeCustomizedResMap).
-    result = { objects: withHashSuffixes(accumulated.objects), unresolved: accumulated.unresolved };
+    // The content hash goes on last, once, over the final body, then references follow the new
+    // names (api/internal/target/kusttarget.go, makeCustomizedResMap).
+    const references = fixNameReferences(withHashSuffixes(accumulated.objects));
+    result = { objects: references.objects, unresolved: [...accumulated.unresolved, ...references.unresolved] };
   }
   s.built.set(rel, result);
   return result;
@@ -228,6 +232,9 @@ function kustomizationDirectory(s: Session, dir: string, kfile: string, parent: 
   const fail = (reason: UnresolvedReason, ref: string, source: SourceLocation): void => {
     result.unresolved.push({ reason, ref, source });
   };
+  for (const problem of kustomizationTypeErrors(repo.readText(kfile))) {
+    fail("kustomize-error", problem, at(problem.replace(/[.[].*$/, "")));
+  }
   for (const field of Object.keys(k)) {
     if (!MODELLED_FIELDS.has(field)) fail("unsupported-kustomize", field, at(`${field}:`));
   }
@@ -247,6 +254,12 @@ function kustomizationDirectory(s: Session, dir: string, kfile: string, parent: 
     fail("kustomize-error", e.message, at("Generator"));
   }
   result.objects = objects;
+  const conflict = (step: string): boolean => {
+    const id = duplicateId(objects);
+    if (id !== undefined) fail("kustomize-error", `${step} produces two objects with the id ${id}`, { file: kfile, line: 1 });
+    return id !== undefined;
+  };
+  if (conflict("accumulating resources")) return result;
   for (const ref of strings(k.components)) {
     const next = resolveReference(s, kf, ref, result);
     result.objects = next.objects;
@@ -263,6 +276,7 @@ function kustomizationDirectory(s: Session, dir: string, kfile: string, parent: 
     patch(loaded.strategicMerge);
     patch(loaded.patches);
     if (typeof k.namespace === "string" && k.namespace !== "") objects = withNamespace(objects, k.namespace);
+    if (conflict("the namespace transformation")) return { ...result, objects };
     objects = withNameAffixes(objects, typeof k.namePrefix === "string" ? k.namePrefix : "", "");
     objects = withNameAffixes(objects, "", typeof k.nameSuffix === "string" ? k.nameSuffix : "");
     objects = withLabels(objects, k);
@@ -271,11 +285,23 @@ function kustomizationDirectory(s: Session, dir: string, kfile: string, parent: 
     if (Array.isArray(k.replicas)) objects = withReplicas(objects, k.replicas);
     if (Array.isArray(k.images)) objects = withImages(objects, k.images);
   } catch (e) {
-    if (!(e instanceof SelectorError)) throw e;
-    fail("kustomize-error", e.message, at("patches"));
+    if (!(e instanceof SelectorError || e instanceof TransformError)) throw e;
+    fail("kustomize-error", e.message, at(e instanceof TransformError ? "replicas" : "patches"));
   }
   result.objects = objects;
   return result;
+}
+
+/** The first id two objects share (kustomize's ResMap refuses that: api/resmap/reswrangler.go Append). */
+function duplicateId(objects: K8sObject[]): string | undefined {
+  const seen = new Set<string>();
+  for (const o of objects) {
+    const id = idOf(o);
+    const key = `${id.group}/${id.version}/${id.kind} ${effectiveNamespace(id)}/${id.name}`;
+    if (seen.has(key)) return `${o.apiVersion} ${o.kind} ${o.namespace ?? ""}/${o.name}`.replace(" /", " ");
+    seen.add(key);
+  }
+  return undefined;
 }
 
 /** The three patch lists of a kustomization, loaded (files relative to its directory). */

@@ -23,6 +23,28 @@ export interface ResId {
  */
 const previous = new WeakMap<K8sObject, ResId[]>();
 
+/**
+ * Label and annotation values kustomize shares between fields. Its labels and annotations filters
+ * (api/filters/labels, annotations) create ONE value node per key and set it into every field the
+ * field specs name (metadata, selector, template...); a later transformer that sets the same key on
+ * one of those fields changes that node in place, so all of them change. `paths` are the maps
+ * ("metadata/labels", "spec/template/metadata/labels") holding the shared node for `key`.
+ */
+export interface SharedValue {
+  key: string;
+  paths: string[];
+}
+const shared = new WeakMap<K8sObject, SharedValue[]>();
+
+export function sharedValuesOf(o: K8sObject): SharedValue[] {
+  return shared.get(o) ?? [];
+}
+
+export function setSharedValues(o: K8sObject, values: SharedValue[]): K8sObject {
+  shared.set(o, values);
+  return o;
+}
+
 /** Generated ConfigMaps and Secrets that get kustomize's content-hash suffix at the end of the build. */
 const hashed = new WeakSet<K8sObject>();
 
@@ -77,6 +99,7 @@ export function withBody(o: K8sObject, body: Json): K8sObject {
   const history = previous.get(o) ?? [];
   previous.set(next, sameId(before, idOf(next)) ? history : [...history, before]);
   if (hashed.has(o)) hashed.add(next);
+  if (shared.has(o)) shared.set(next, shared.get(o) as SharedValue[]);
   return next;
 }
 

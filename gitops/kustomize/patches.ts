@@ -1,7 +1,8 @@
+import { parse } from "yaml";
 import { K8sObject, SourceLocation } from "../model";
 import { groupOf, isRecord, parseYamlDocuments } from "../yaml";
 import { idNames, SelectorError, targetSelects, validateTarget } from "./selector";
-import { Json, metadataOf, withBody } from "./objects";
+import { Json, metadataOf, setSharedValues, sharedValuesOf, withBody } from "./objects";
 
 /** A patch and the objects it applies to. */
 export interface Patch {
@@ -30,7 +31,13 @@ export function patchesFromText(text: string, file: string, target: Json | undef
   const docs = parseYamlDocuments(text, file).map((d) => d.data);
   const out: Patch[] = [];
   for (const body of docs) {
-    if (Array.isArray(body) || isRecord(body)) out.push({ body, target, source, options });
+    if (isRecord(body)) out.push({ body, target, source, options });
+    else if (Array.isArray(body)) {
+      // jsonPatchFromBytes: operations not written as JSON go through yaml.YAMLToJSON, which reads
+      // YAML 1.1 (`yes` is true, `010` is 8).
+      const ops = text.trimStart().startsWith("[") ? body : parse(text, { version: "1.1", maxAliasCount: -1 });
+      out.push({ body: Array.isArray(ops) ? ops : body, target, source, options });
+    }
   }
   return out;
 }
@@ -223,6 +230,18 @@ export function jsonPatch(target: Json, ops: unknown[]): Json {
   return out;
 }
 
+/**
+ * After a JSON 6902 patch kustomize sets the annotations back from a map of strings
+ * (PatchTransformer.go transformJson6902: GetAnnotations/SetAnnotations), so a `true` added there
+ * comes out as "true".
+ */
+function annotationsAsStrings(body: Json): Json {
+  const meta = isRecord(body.metadata) ? body.metadata : undefined;
+  if (meta === undefined || !isRecord(meta.annotations)) return body;
+  meta.annotations = Object.fromEntries(Object.entries(meta.annotations).map(([k, v]) => [k, v === null ? "" : typeof v === "string" ? v : JSON.stringify(v)]));
+  return body;
+}
+
 /** The strategic merge patch's own id: what an untargeted patch names. */
 function patchId(body: Json) {
   const apiVersion = typeof body.apiVersion === "string" ? body.apiVersion : "";
@@ -253,7 +272,21 @@ function smPatched(o: K8sObject, patch: Patch & { body: Json }): K8sObject | und
   }
   if (before.namespace === undefined || before.namespace === "") delete meta.namespace;
   else meta.namespace = before.namespace;
-  return withBody(o, merged);
+  // A value the patch sets is the patch's node now, no longer shared with other fields.
+  const links = sharedValuesOf(o)
+    .map((l) => ({ key: l.key, paths: l.paths.filter((at) => !patchSets(patch.body, at, l.key)) }))
+    .filter((l) => l.paths.length > 1);
+  return setSharedValues(withBody(o, merged), links);
+}
+
+function patchSets(patch: Json, at: string, key: string): boolean {
+  let node: unknown = patch;
+  for (const part of at.split("/")) {
+    if (Array.isArray(node)) return true; // a list in the patch: assume it replaces the value
+    node = isRecord(node) ? node[part] : undefined;
+    if (node === undefined) return false;
+  }
+  return isRecord(node) && Object.prototype.hasOwnProperty.call(node, key);
 }
 
 /**
@@ -282,7 +315,8 @@ function applyOne(objects: K8sObject[], patch: Patch): K8sObject[] {
     const body = patch.body;
     return objects.flatMap((o) => {
       if (!targetSelects(patch.target as Json, o)) return [o];
-      const next = Array.isArray(body) ? withBody(o, jsonPatch(o.body, body)) : smPatched(o, { ...patch, body });
+      // A JSON 6902 patch round-trips the object through JSON: no value node stays shared.
+      const next = Array.isArray(body) ? setSharedValues(withBody(o, annotationsAsStrings(jsonPatch(o.body, body))), []) : smPatched(o, { ...patch, body });
       return next === undefined ? [] : [next];
     });
   }

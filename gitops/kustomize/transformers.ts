@@ -1,7 +1,7 @@
 import { RE2JS } from "re2js";
 import { K8sObject } from "../model";
 import { isRecord } from "../yaml";
-import { cloneBody, isClusterScoped, Json, metadataOf, withBody } from "./objects";
+import { cloneBody, idsOf, isClusterScoped, Json, metadataOf, setSharedValues, sharedValuesOf, withBody } from "./objects";
 
 /**
  * kustomize's builtin transformers that change names, namespaces, labels, annotations, images and
@@ -92,12 +92,13 @@ function selects(spec: FieldSpec, o: K8sObject): boolean {
  * Visits the field a spec names (api/filters/fsslice, fieldspec.go): a `[]` segment or a list
  * value fans out over its elements; missing maps are created only when `create` is set, lists never.
  */
-function visit(node: Json, segments: string[], create: boolean, leaf: (parent: Json, key: string) => void): void {
+function visit(node: Json, segments: string[], create: boolean, leaf: (parent: Json, key: string, at: string) => void, at = ""): void {
   const [head, ...rest] = segments;
   const isList = head.endsWith("[]");
   const key = isList ? head.slice(0, -2) : head;
+  const here = at === "" ? key : `${at}/${key}`;
   if (rest.length === 0) {
-    leaf(node, key);
+    leaf(node, key, here);
     return;
   }
   let child = node[key];
@@ -107,31 +108,58 @@ function visit(node: Json, segments: string[], create: boolean, leaf: (parent: J
     node[key] = child;
   }
   if (Array.isArray(child)) {
-    for (const e of child) if (isRecord(e)) visit(e, rest, create, leaf);
+    child.forEach((e, i) => { if (isRecord(e)) visit(e, rest, create, leaf, `${here}/${i}`); });
   } else if (isRecord(child)) {
-    visit(child, rest, create, leaf);
+    visit(child, rest, create, leaf, here);
   }
 }
 
-/** Adds string pairs to the maps the field specs name. */
+/** The map at a "a/b/0/c" path of a body, if it is there. */
+function mapAt(body: Json, at: string): Json | undefined {
+  let node: unknown = body;
+  for (const part of at.split("/")) node = Array.isArray(node) ? node[Number(part)] : isRecord(node) ? node[part] : undefined;
+  return isRecord(node) ? node : undefined;
+}
+
+/**
+ * Adds string pairs to the maps the field specs name, as kustomize's labels/annotations filters
+ * do, value nodes shared included (see SharedValue): a key new to several maps links them; setting
+ * a key that is already there changes every map linked to it.
+ */
 function addPairs(objects: K8sObject[], pairs: Record<string, string>, specs: FieldSpec[]): K8sObject[] {
   if (Object.keys(pairs).length === 0) return objects;
   return objects.map((o) => {
     const applicable = specs.filter((s) => selects(s, o));
     if (applicable.length === 0) return o;
     const body = cloneBody(o);
-    for (const spec of applicable) {
-      visit(body, spec.path.split("/"), spec.create, (parent, key) => {
-        let map = parent[key];
-        if (map === undefined || map === null) {
-          if (!spec.create) return;
-          map = {};
-          parent[key] = map;
-        }
-        if (isRecord(map)) Object.assign(map, pairs);
-      });
+    let links = sharedValuesOf(o);
+    for (const [key, value] of Object.entries(pairs)) {
+      const fresh: string[] = [];
+      for (const spec of applicable) {
+        visit(body, spec.path.split("/"), spec.create, (parent, field, at) => {
+          let map = parent[field];
+          if (map === undefined || map === null) {
+            if (!spec.create) return;
+            map = {};
+            parent[field] = map;
+          }
+          if (!isRecord(map)) return;
+          if (Object.prototype.hasOwnProperty.call(map, key)) {
+            const link = links.find((l) => l.key === key && l.paths.includes(at));
+            for (const other of link?.paths ?? []) {
+              const m = mapAt(body, other);
+              if (m !== undefined && Object.prototype.hasOwnProperty.call(m, key)) m[key] = value;
+            }
+            map[key] = value;
+          } else {
+            map[key] = value;
+            fresh.push(at);
+          }
+        });
+      }
+      if (fresh.length > 1) links = [...links, { key, paths: fresh }];
     }
-    return withBody(o, body);
+    return setSharedValues(withBody(o, body), links);
   });
 }
 
@@ -197,19 +225,28 @@ export function withNameAffixes(objects: K8sObject[], prefix: string, suffix: st
   });
 }
 
-/** kustomize `replicas:` (api/internal/builtins/ReplicaCountTransformer.go): by name, original or current. */
+/** A transformer kustomize would refuse to run (the build of that directory fails). */
+export class TransformError extends Error {}
+
+/**
+ * kustomize `replicas:` (api/internal/builtins/ReplicaCountTransformer.go): the objects whose
+ * original or current name is the entry's name, of the kinds that have replicas; none is an error.
+ */
 export function withReplicas(objects: K8sObject[], replicas: unknown[]): K8sObject[] {
   let out = objects;
   for (const r of replicas) {
-    if (!isRecord(r) || typeof r.name !== "string" || typeof r.count !== "number") continue;
+    if (!isRecord(r) || typeof r.name !== "string") continue;
+    let found = false;
     out = out.map((o) => {
-      if (o.name !== r.name) return o;
+      if (!idsOf(o).some((id) => id.name === r.name)) return o;
       const specs = REPLICAS.filter((s) => selects(s, o));
       if (specs.length === 0) return o;
+      found = true;
       const body = cloneBody(o);
-      for (const s of specs) visit(body, s.path.split("/"), s.create, (parent, key) => { parent[key] = r.count; });
+      for (const s of specs) visit(body, s.path.split("/"), s.create, (parent, key) => { parent[key] = r.count ?? 0; });
       return withBody(o, body);
     });
+    if (!found) throw new TransformError(`replicas: no Deployment, ReplicationController, ReplicaSet or StatefulSet is named ${r.name}`);
   }
   return out;
 }

@@ -137,3 +137,113 @@ describe("post-build variables", () => {
     assert.strictEqual(substituteKnown("./apps/${ENV}/${R:=eu}/${X}/$${ENV}", new Map([["ENV", "dev"]])), "./apps/dev/eu/${X}/$${ENV}");
   });
 });
+
+describe("kustomize fidelity the ordering check depends on", () => {
+  const hr = (name: string, labels = "") =>
+    `apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: ${name}\n${labels === "" ? "" : `  labels: {${labels}}\n`}spec:\n  chart: {spec: {chart: ${name}}}\n`;
+
+  it("applies a targeted patch to every match and ignores the body's `_` name, namespace and kind", () => {
+    const repo = new Repo(writeRepo({
+      "apps/kustomization.yaml": [
+        "resources: [hr.yaml]",
+        "patches:",
+        "  - target: {kind: HelmRelease, labelSelector: 'substitution.flux/disabled notin (true)'}",
+        "    patch: |",
+        "      apiVersion: helm.toolkit.fluxcd.io/v2",
+        "      kind: _",
+        "      metadata: {name: _, namespace: ignored}",
+        "      spec: {install: {crds: CreateReplace}}",
+        "",
+      ].join("\n"),
+      "apps/hr.yaml": `${hr("a")}---\n${hr("b", "substitution.flux/disabled: 'true'")}---\n${hr("c", "substitution.flux/disabled: 'false'")}`,
+    }));
+    const objects = resolvePath(repo, "apps").objects;
+    assert.deepStrictEqual(names(objects), ["HelmRelease//a", "HelmRelease//b", "HelmRelease//c"]);
+    const crds = Object.fromEntries(objects.map((o) => [o.name, (o.body.spec as { install?: { crds?: string } }).install?.crds]));
+    assert.deepStrictEqual(crds, { a: "CreateReplace", b: undefined, c: "CreateReplace" });
+    assert.ok(objects.every((o) => o.kind === "HelmRelease" && o.namespace === undefined));
+  });
+
+  it("lets a Component patch the parent's objects (crds.enabled on a HelmRelease), after resources and before the parent's namespace", () => {
+    const repo = new Repo(writeRepo({
+      "base/kustomization.yaml": "resources: [hr.yaml]\n",
+      "base/hr.yaml": hr("cert-manager"),
+      "components/crds/kustomization.yaml": [
+        "apiVersion: kustomize.config.k8s.io/v1alpha1",
+        "kind: Component",
+        "patches:",
+        "  - target: {kind: HelmRelease, name: cert-manager}",
+        "    patch: |",
+        "      - {op: add, path: /spec/values, value: {crds: {enabled: true}}}",
+        "",
+      ].join("\n"),
+      "overlay/kustomization.yaml": "resources: [../base]\ncomponents: [../components/crds]\nnamespace: cert-manager\nnamePrefix: x-\n",
+    }));
+    const [o] = resolvePath(repo, "overlay").objects;
+    assert.deepStrictEqual([o.namespace, o.name, o.body.metadata], ["cert-manager", "x-cert-manager", { name: "x-cert-manager", namespace: "cert-manager" }]);
+    assert.deepStrictEqual((o.body.spec as { values?: unknown }).values, { crds: { enabled: true } });
+  });
+
+  it("keeps namespace and prefix in the body, so a later patch cannot undo them", () => {
+    const repo = new Repo(writeRepo({
+      "base/kustomization.yaml": "resources: [cm.yaml]\nnamespace: team\nnamePrefix: p-\n",
+      "base/cm.yaml": cm("a"),
+      "overlay/kustomization.yaml": [
+        "resources: [../base]",
+        "patches:",
+        "  - target: {kind: ConfigMap}",
+        "    patch: |",
+        "      apiVersion: v1",
+        "      kind: ConfigMap",
+        "      metadata: {name: a, namespace: other}",
+        "      data: {k: v}",
+        "",
+      ].join("\n"),
+    }));
+    const [o] = resolvePath(repo, "overlay").objects;
+    assert.deepStrictEqual(o.body, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "p-a", namespace: "team" }, data: { k: "v" } });
+  });
+
+  it("names a bad selector or regular expression as a kustomize error at the kustomization's line, and a hostile regex does not hang", () => {
+    const repo = new Repo(writeRepo({
+      "a/kustomization.yaml": "resources: [cm.yaml]\npatches:\n  - target: {labelSelector: 'a in b'}\n    patch: '[]'\n",
+      "a/cm.yaml": cm("x"),
+      "b/kustomization.yaml": `resources: [cm.yaml]\npatches:\n  - target: {name: '(.*.*)*y'}\n    patch: '[{op: add, path: /data, value: {}}]'\n`,
+      "b/cm.yaml": cm("x".repeat(5000)),
+    }));
+    const a = resolvePath(repo, "a");
+    assert.deepStrictEqual(a.unresolved.map((u) => [u.reason, `${u.source.file}:${u.source.line}`]), [["kustomize-error", "a/kustomization.yaml:4"]]);
+    assert.match(a.unresolved[0].ref, /expected: '\(' after in/);
+    const started = Date.now();
+    const b = resolvePath(repo, "b");
+    assert.deepStrictEqual([b.objects[0].body.data, b.unresolved], [undefined, []]);
+    assert.ok(Date.now() - started < 2000);
+  });
+
+  it("marks what it does not model as unsupported-kustomize for that directory, never a silently different build", () => {
+    const repo = new Repo(writeRepo({
+      "a/kustomization.yaml": "resources: [cm.yaml]\nreplacements:\n  - path: r.yaml\nopenapi: {path: schema.json}\n",
+      "a/cm.yaml": cm("x"),
+    }));
+    assert.deepStrictEqual(resolvePath(repo, "a").unresolved.map((u) => [u.reason, u.ref, u.source.line]),
+      [["unsupported-kustomize", "replacements", 2], ["unsupported-kustomize", "openapi", 4]]);
+  });
+});
+
+describe("label selectors (k8s.io/apimachinery/pkg/labels syntax)", () => {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { labelSelectorMatches, parseLabelSelector } = require("../../gitops/kustomize/selector");
+  const labels = { app: "web", tier: "front", "substitution.flux/disabled": "true" };
+  const cases: [string, boolean][] = [
+    ["app=web", true], ["app==web", true], ["app!=web", false], ["missing!=x", true],
+    ["app in (web,api)", true], ["app notin (web)", false], ["missing notin (x)", true],
+    ["tier", true], ["!tier", false], ["!missing", true], ["app=web,tier=back", false],
+    ["substitution.flux/disabled notin (true)", false], ["", true],
+  ];
+  for (const [selector, expected] of cases) {
+    it(`${JSON.stringify(selector)} ${expected ? "matches" : "does not match"}`, () => assert.strictEqual(labelSelectorMatches(selector, labels), expected));
+  }
+  for (const bad of ["app in web", "app in ()", "=x", "app=web,", "a b", "-bad=x", "app=(x)"]) {
+    it(`refuses ${JSON.stringify(bad)} with a message`, () => assert.throws(() => parseLabelSelector(bad), /expected|invalid|cannot be empty/));
+  }
+});
