@@ -414,6 +414,8 @@ function allowed(access: { op: string; path: string }, mutantDir: string, comman
   // plan: the stack program reads the package's Pulumi.yaml and the example repository its stack file names.
   // gitops.repoDir is resolved against the program's directory, so a stack file's repoDir names a path there.
   if (command === "plan" && (p === PACKAGE_DIR || p.startsWith(PACKAGE_DIR + path.sep))) return true;
+  // verify --format sarif looks for the Git checkout above the repository (cli/verify.ts placeInCheckout): `.git` probes.
+  if (access.op === "read" && path.basename(p) === ".git" && mutantDir.startsWith(path.dirname(p).replace(/\/?$/, "/"))) return true;
   // Resolving a real path (the package's, the mutant's) stats its ancestors.
   if (mutantDir.startsWith(p.endsWith(path.sep) ? p : p + path.sep)) return true;
   if (PACKAGE_DIR === p || PACKAGE_DIR.startsWith(p.endsWith(path.sep) ? p : p + path.sep)) return true;

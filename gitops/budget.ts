@@ -11,7 +11,7 @@
 import { GitopsInputError } from "./errors";
 
 /** Default limits; GITOPS_CLUSTER_TIME_BUDGET (seconds) and GITOPS_CLUSTER_SIZE_BUDGET (MiB) override the first two. */
-export const DEFAULT_TIME_BUDGET_SECONDS = 120;
+export const DEFAULT_TIME_BUDGET_SECONDS = 600;
 export const DEFAULT_SIZE_BUDGET_MIB = 1024;
 /** One file larger than this is not a manifest anyone wrote by hand (the largest CRDs are a few MiB). */
 export const MAX_FILE_BYTES = 64 * 1024 * 1024;

@@ -23,6 +23,7 @@ import * as path from "path";
 import { isDeepStrictEqual } from "util";
 import { Document, LineCounter, Node, Pair, Scalar, YAMLMap, YAMLSeq, isMap, isScalar, isSeq, parse, parseAllDocuments, stringify } from "yaml";
 import { GitopsInputError } from "../errors";
+import { utf8Text } from "../utf8";
 import { FluxApis, fluxApisFor } from "../flux-apis";
 import { bootstrapLeftoverKind } from "../flux-install";
 import { removedKubeApi } from "../kube-apis";
@@ -108,7 +109,8 @@ export function planMigration(repoDir: string, options: MigrateOptions): Migrati
     if (deleted.has(file)) continue;
     const before = repo.readText(file);
     const after = migrateFile(file, before, apis, options, plan);
-    if (after !== before) plan.files.push({ file, before, after });
+    // A file to rewrite must be UTF-8 that round-trips, or it would be written back changed elsewhere.
+    if (after !== before) plan.files.push({ file, before: utf8Text(repo.readBytes(file), file), after });
   }
   plan.files.sort((a, b) => a.file.localeCompare(b.file));
   return plan;
