@@ -38,8 +38,8 @@ options:
                           (helmfile.yaml, helmfile.d/, bootstrap/) are read without it
   --repo-url URL          the URL Flux clones this repository from (default: the checkout's
                           origin); any GitRepository with this URL reads the checkout
-  --stack NAME            verify for a stack: read Pulumi.NAME.yaml (in the current directory when it
-                          holds a Pulumi.yaml, else in this package): repo, cluster path, Flux and
+  --stack NAME            verify for a stack: read Pulumi.NAME.yaml (from the current directory when it
+                          is there, else from this package): repo, cluster path, Flux and
                           Kubernetes versions, components, providers, the charts the stack installs
                           and its root's patches; give the verdict \`pulumi preview\` gives. Implies
                           --bootstrap stack; --repo and --cluster override the stack's
@@ -83,12 +83,12 @@ const PACKAGE_DIR = path.resolve(__dirname, "..");
 
 /**
  * What the program checks for a stack: its settings from Pulumi.<stack>.yaml (in the working
- * directory when it is a Pulumi project, else in this package, as `plan` does), through the same
+ * directory when it is there, else in this package, as `plan` does), through the same
  * verifyOptionsFor the program uses, so the verdicts agree. The repository is resolved against
  * the project directory, as the program resolves it.
  */
 function stackVerification(stack: string, io: CommandIO): { repo: string; cluster: string; options: VerifyOptions } {
-  const projectDir = fs.existsSync(path.join(io.cwd, "Pulumi.yaml")) ? io.cwd : PACKAGE_DIR;
+  const projectDir = fs.existsSync(path.join(io.cwd, `Pulumi.${stack}.yaml`)) ? io.cwd : PACKAGE_DIR;
   if (!fs.existsSync(path.join(projectDir, `Pulumi.${stack}.yaml`))) {
     throw new UsageError(`--stack ${stack}: no Pulumi.${stack}.yaml in ${projectDir}`);
   }

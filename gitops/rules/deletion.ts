@@ -16,17 +16,27 @@ const at = (o: { source: { file: string; line: number } }) => `${o.source.file}:
  * already patched by it (gitops/graph.ts); those of the cluster path are applied by the bootstrap's
  * root, whose `spec.patches` are known only in stack mode (`VerifyOptions.rootPatches`).
  */
-function effectiveSpec(node: GraphNode, rootPatches: unknown[] | undefined): Record<string, unknown> {
-  if (node.parent !== undefined || rootPatches === undefined || rootPatches.length === 0) return node.spec;
+function effectiveSpec(node: GraphNode, byId: Map<string, GraphNode>, rootPatches: unknown[] | undefined): Record<string, unknown> {
+  if (!appliedByRoot(node, byId) || rootPatches === undefined || rootPatches.length === 0) return node.spec;
   const [patched] = applyPatches([node.object], fluxSpecPatches({ patches: rootPatches }));
   return patched !== undefined && isRecord(patched.body.spec) ? patched.body.spec : node.spec;
 }
 
-/** The node and its ancestors up to the cluster path's Kustomizations, nearest first. */
+/** Whether the root that runs the cluster path applies this node (it is one of the cluster path's). */
+function appliedByRoot(node: GraphNode, byId: Map<string, GraphNode>): boolean {
+  return node.parent === undefined || byId.get(node.parent)?.root !== undefined;
+}
+
+/**
+ * The node and its ancestors up to the cluster path's Kustomizations, nearest first. The root
+ * that applies the cluster path is left out: in stack mode it is this stack's (it waits, and
+ * `rootPatches` carry its policy down); otherwise it is flux bootstrap's or none, and what
+ * destroys it is not `pulumi destroy`.
+ */
 function chainOf(node: GraphNode, byId: Map<string, GraphNode>): GraphNode[] {
   const chain: GraphNode[] = [];
   const seen = new Set<string>();
-  for (let n: GraphNode | undefined = node; n !== undefined && !seen.has(n.id); n = n.parent === undefined ? undefined : byId.get(n.parent)) {
+  for (let n: GraphNode | undefined = node; n !== undefined && n.root === undefined && !seen.has(n.id); n = n.parent === undefined ? undefined : byId.get(n.parent)) {
     seen.add(n.id);
     chain.push(n);
   }
@@ -51,7 +61,7 @@ export const deletionNotWaited: Rule = (context: RuleContext): Finding[] => {
     const backed = awsBackedObjects(node.objects, classes);
     if (backed.length === 0) continue;
     const culprit = chainOf(node, context.byId)
-      .map((n) => ({ n, teardown: teardownOf(effectiveSpec(n, rootPatches)) }))
+      .map((n) => ({ n, teardown: teardownOf(effectiveSpec(n, context.byId, rootPatches)) }))
       .find((c) => c.teardown !== "waits");
     if (culprit === undefined) continue;
     const first = backed[0];
@@ -67,7 +77,7 @@ export const deletionNotWaited: Rule = (context: RuleContext): Finding[] => {
         `${node.id} applies a ${first.holds} ${first.object.kind}/${first.object.name} (${at(first.object)})${more}, ` +
           `but ${who} ${how} ${described[culprit.teardown as keyof typeof described]}: on destroy Flux is removed before ` +
           `the AWS resources are, and the VPC cannot be deleted`,
-        culprit.n.parent === undefined && rootPatches === undefined
+        appliedByRoot(culprit.n, context.byId) && rootPatches === undefined
           ? `set spec.deletionPolicy: ${WAIT_FOR_TERMINATION} on ${culprit.n.id} (${at(culprit.n)}), or verify in stack mode, ` +
               `where the bootstrap's root Kustomization patches it in`
           : `set spec.deletionPolicy: ${WAIT_FOR_TERMINATION} on ${culprit.n.id} (${at(culprit.n)}), or patch it in from ` +
