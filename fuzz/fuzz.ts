@@ -399,10 +399,23 @@ interface Outcome {
 
 const STACK_TRACE = /\n\s+at .+(:\d+:\d+\)?|\(native\))$/m;
 
+/**
+ * verify replays an ArtifactGenerator's copy operations into a scratch directory of its own
+ * (gitops/artifact-generator.ts) and removes it at the end of the run: allowed, and checked gone.
+ */
+const ARTIFACT_SCRATCH = new RegExp(`^${fs.realpathSync(os.tmpdir()).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/gitops-artifact-[^/]*`);
+
+/** Scratch directories a job touched that still exist after it. */
+function scratchLeftBehind(accesses: { path: string }[]): string[] {
+  const tops = new Set(accesses.map((a) => ARTIFACT_SCRATCH.exec(a.path)?.[0]).filter((t): t is string => t !== undefined));
+  return [...tops].filter((t) => fs.existsSync(t));
+}
+
 /** The package's own code, read by the loader: allowed. Its cache directory may be written. */
 function allowed(access: { op: string; path: string }, mutantDir: string, command: string): boolean {
   const p = access.path;
   if (p === mutantDir || p.startsWith(mutantDir + path.sep)) return true;
+  if (ARTIFACT_SCRATCH.test(p)) return true;
   const cache = path.join(PACKAGE_DIR, "node_modules", ".cache");
   if (p.startsWith(cache + path.sep) || p === cache) return true;
   if (access.op === "write") return false;
@@ -629,6 +642,8 @@ async function main(): Promise<number> {
       const outside = result.accesses.filter((a) => !allowed(a, realDir, s.command));
       const shown = [...new Set(outside.map((a) => `${a.op} ${a.path}`))].slice(0, 5);
       if (outside.length > 0) outcome.problems.push(`outside access: ${shown.join(", ")}`);
+      const scratch = scratchLeftBehind(result.accesses);
+      if (scratch.length > 0) outcome.problems.push(`outside access: scratch directory left behind: ${scratch.join(", ")}`);
       if (before) outcome.problems.push(...checkWrite(before, treeOf(dir), s.writesKey!));
       worker.recycle(result.rssMiB);
       const c = counts.get(s.command) ?? { mutants: 0, codes: new Map<number, number>(), ms: 0 };

@@ -21,14 +21,14 @@
  */
 import * as path from "path";
 import { isDeepStrictEqual } from "util";
-import { Document, LineCounter, Node, Pair, Scalar, YAMLMap, YAMLSeq, isMap, isScalar, isSeq, parse, parseAllDocuments, stringify } from "yaml";
+import { Document, LineCounter, Node, Pair, Scalar, YAMLMap, YAMLSeq, isMap, isScalar, isSeq, parse, stringify } from "yaml";
 import { GitopsInputError } from "../errors";
 import { utf8Text } from "../utf8";
 import { FluxApis, fluxApisFor } from "../flux-apis";
 import { bootstrapLeftoverKind } from "../flux-install";
 import { removedKubeApi } from "../kube-apis";
 import { KUSTOMIZATION_FILE_NAMES } from "../kustomize";
-import { groupOf, isRecord, parseManifests } from "../yaml";
+import { documentData, groupOf, isRecord, parseCheckedDocuments, parseManifests } from "../yaml";
 import { Repo } from "../repo";
 import { FileChange, Splice, applySplices, scalarReplacement } from "../splice";
 
@@ -132,24 +132,37 @@ function lineOf(ctx: Ctx, node: Node | undefined): number {
   return ctx.lines.linePos(node?.range?.[0] ?? 0).line;
 }
 
+/**
+ * A file's documents with their source tokens, or undefined when it is not YAML migrate can edit
+ * (a parse error, an undefined or self-containing alias, nesting past the limit, an alias
+ * explosion): such a file is verify's to report, with file:line, and migrate leaves it alone.
+ */
+function editableDocuments(text: string, file: string): { docs: Document.Parsed[]; lines: LineCounter; data: unknown[] } | undefined {
+  try {
+    const { docs, lineCounter } = parseCheckedDocuments(text, file, { keepSourceTokens: true });
+    return { docs, lines: lineCounter, data: docs.map((d) => documentData(d, file, 1)) };
+  } catch (err) {
+    if (err instanceof GitopsInputError) return undefined;
+    throw err;
+  }
+}
+
 function migrateFile(file: string, before: string, apis: FluxApis, options: MigrateOptions, plan: MigrationPlan): string {
   if (!/apiVersion/.test(before)) return before;
-  const lines = new LineCounter();
-  const docs = parseAllDocuments(before, { lineCounter: lines, prettyErrors: false, keepSourceTokens: true });
-  if (!Array.isArray(docs)) return before;
-  if (docs.some((d) => d.errors.length > 0)) return before; // unreadable YAML is verify's to report
+  const parsed = editableDocuments(before, file);
+  if (parsed === undefined) return before;
+  const { docs, lines } = parsed;
   const ctx: Ctx = { apis, file, text: before, lines, splices: [], plan };
   const wanted: unknown[] = [];
-  for (const doc of docs) {
-    const data = doc.toJS({ maxAliasCount: -1 }) as unknown;
+  docs.forEach((doc, i) => {
+    const data = parsed.data[i];
     wanted.push(migrateDocument(ctx, doc, data, apis, options) ?? data);
-  }
+  });
   if (ctx.splices.length === 0) return before;
   const after = applySplices(before, ctx.splices);
   // The guard: the rewritten file must mean exactly the converted objects.
-  const reread = parseAllDocuments(after, { prettyErrors: false });
-  const got = (Array.isArray(reread) ? reread : []).map((d) => d.toJS({ maxAliasCount: -1 }) as unknown);
-  if (!isDeepStrictEqual(normalize(got), normalize(wanted))) {
+  const reread = editableDocuments(after, file);
+  if (reread === undefined || !isDeepStrictEqual(normalize(reread.data), normalize(wanted))) {
     plan.unsafe.push({ file, line: 1, message: "the rewrite would change more than intended, so this file was left alone; migrate it by hand" });
     plan.done = plan.done.filter((n) => n.file !== file);
     return before;
@@ -434,11 +447,12 @@ function planLeftovers(repo: Repo, cluster: string, plan: MigrationPlan, deleted
 
 function editKustomization(repo: Repo, kfile: string, dir: string, deleted: Set<string>, plan: MigrationPlan, cluster: string): void {
   const before = repo.readText(kfile);
-  const lines = new LineCounter();
-  const doc = parseAllDocuments(before, { lineCounter: lines, prettyErrors: false, keepSourceTokens: true });
-  if (!Array.isArray(doc) || doc.length !== 1 || !isMap(doc[0].contents)) return;
+  const parsed = editableDocuments(before, kfile);
+  if (parsed === undefined) return;
+  const { docs: doc, lines } = parsed;
+  if (doc.length !== 1 || !isMap(doc[0].contents)) return;
   const root = doc[0].contents as YAMLMap;
-  const data = doc[0].toJS() as Record<string, unknown>;
+  const data = parsed.data[0] as Record<string, unknown>;
   const resources = Array.isArray(data.resources) ? (data.resources as unknown[]) : [];
   const remaining = resources.filter((r) => typeof r !== "string" || !deleted.has(repo.join(dir, r)));
   // Patches there customise the controllers flux bootstrap installed: they move to the FluxInstance.
@@ -488,9 +502,10 @@ function dropDirectoryEntry(repo: Repo, dir: string, plan: MigrationPlan): void 
   const kfile = kustomizationFile(repo, parent);
   if (kfile === undefined) return; // Flux generates the parent's kustomization: nothing lists the directory
   const before = repo.readText(kfile);
-  const lines = new LineCounter();
-  const docs = parseAllDocuments(before, { lineCounter: lines, prettyErrors: false, keepSourceTokens: true });
-  if (!Array.isArray(docs) || !isMap(docs[0]?.contents)) return;
+  const parsed = editableDocuments(before, kfile);
+  if (parsed === undefined) return;
+  const { docs, lines } = parsed;
+  if (!isMap(docs[0]?.contents)) return;
   const resources = (docs[0].contents as YAMLMap).get("resources", true);
   if (!isSeq(resources)) return;
   const ctx: Ctx = { file: kfile, text: before, lines, splices: [], plan };

@@ -3,7 +3,11 @@ import { BOOTSTRAP_KUSTOMIZATION, GraphNode } from "../graph";
 import { Rule, RuleContext, findingAt } from "./context";
 
 /** Reasons a Kustomization may exist that this analysis could not see. */
-export const HIDDEN_REASONS = new Set<UnresolvedReason>(["external-source", "remote-resource", "helm-charts", "unsubstituted-path", "outside-source-root"]);
+export const HIDDEN_REASONS = new Set<UnresolvedReason>([
+  "external-source", "remote-resource", "helm-charts", "unsubstituted-path", "outside-source-root",
+  // A kustomize feature the resolver does not model, or a build it could not finish: what it applies is unseen.
+  "unsupported-kustomize", "kustomize-error",
+]);
 
 function graphHasHiddenParts(context: RuleContext): boolean {
   return context.nodes.some((n) => n.unresolved.some((u) => HIDDEN_REASONS.has(u.reason)));
