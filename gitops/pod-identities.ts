@@ -5,7 +5,7 @@
  * Issuer or ClusterIssuer actually uses a Route 53 DNS-01 solver.
  */
 import type { AwsPolicyKind, ChartProvider, K8sObject, KustomizationNode, SourceLocation } from "./model";
-import { chartNameOf, providerTable } from "./providers";
+import { chartNameOf, providerTable, valueAt } from "./providers";
 import { isRecord } from "./yaml";
 
 /** Something that asked for an association, for the plan: a file:line and what is there. */
@@ -24,15 +24,6 @@ export interface PodIdentityRequest {
 }
 
 const where = (o: K8sObject, what: string): PodIdentityReason => ({ file: o.source.file, line: o.source.line, what });
-
-function valueAt(values: unknown, dotted: string): unknown {
-  let node = values;
-  for (const key of dotted.split(".")) {
-    if (!isRecord(node)) return undefined;
-    node = node[key];
-  }
-  return node;
-}
 
 /**
  * Helm's release name for a HelmRelease: `spec.releaseName`, else `[<targetNamespace>-]<name>`

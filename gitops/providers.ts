@@ -121,7 +121,7 @@ export const chartProviders: ChartProvider[] = [
 
 
 /** A dotted path into a values tree: `crds.enabled` -> values.crds.enabled. */
-function valueAt(values: unknown, dotted: string): unknown {
+export function valueAt(values: unknown, dotted: string): unknown {
   let node = values;
   for (const key of dotted.split(".")) {
     if (!isRecord(node)) return undefined;
