@@ -70,7 +70,11 @@ export const FLUX_GROUPS: ReadonlySet<string> = new Set(MINORS.flatMap((m) => m.
 
 /** "2.9.x", "2.9.2", "v2.9.2", "2.9" -> "2.9"; undefined when not a Flux 2 version. */
 export function fluxMinor(version: string): string | undefined {
-  const match = /^v?(\d+)\.(\d+)(?:\.(?:\d+|x|\*))?(?:[-+].*)?$/.exec(version.trim());
+  const text = version.trim();
+  // A FluxInstance may ask for the newest release of a major ("2.x", the Flux Operator's semver
+  // range): the newest minor this table knows stands in for it.
+  if (/^v?2(\.(x|\*))?$/.test(text)) return MINORS[MINORS.length - 1].flux;
+  const match = /^v?(\d+)\.(\d+)(?:\.(?:\d+|x|\*))?(?:[-+].*)?$/.exec(text);
   return match === null ? undefined : `${match[1]}.${match[2]}`;
 }
 

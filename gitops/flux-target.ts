@@ -19,6 +19,11 @@ export interface FluxTarget {
   /** The Flux version checked against, and where it came from (for messages). */
   fluxVersion: string;
   fluxVersionFrom: string;
+  /**
+   * False when nothing says which Flux serves the repository (committed mode, no version in the
+   * repository, no --flux-version): the stack's is assumed, and what it would reject is a warning.
+   */
+  fluxVersionKnown: boolean;
   apis: FluxApis;
   /** Kubernetes minor, or undefined to check against every removal the guide lists. */
   kubernetesVersion?: string;
@@ -48,6 +53,7 @@ export function resolveFluxTarget(repo: Repo, clusterObjects: K8sObject[], nodes
   const committed = bootstrap === "committed" ? committedFluxInstall(repo, applied) : undefined;
   let fluxVersion: string;
   let fluxVersionFrom: string;
+  let fluxVersionKnown = true;
   if (options.fluxVersion !== undefined) {
     fluxVersion = options.fluxVersion;
     fluxVersionFrom = bootstrap === "stack" ? "the Flux version this stack installs" : "--flux-version";
@@ -57,6 +63,7 @@ export function resolveFluxTarget(repo: Repo, clusterObjects: K8sObject[], nodes
   } else {
     fluxVersion = options.stackFluxVersion ?? TABLE_FLUX_VERSION;
     fluxVersionFrom = "the Flux version this stack installs";
+    fluxVersionKnown = bootstrap === "stack";
   }
   const apis = fluxApisFor(fluxVersion);
   if (apis === undefined) {
@@ -79,6 +86,7 @@ export function resolveFluxTarget(repo: Repo, clusterObjects: K8sObject[], nodes
     bootstrap,
     fluxVersion,
     fluxVersionFrom,
+    fluxVersionKnown,
     apis,
     ...(options.kubernetesVersion === undefined ? {} : { kubernetesVersion: options.kubernetesVersion }),
     components,

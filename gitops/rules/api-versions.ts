@@ -39,7 +39,11 @@ function skipped(context: RuleContext, o: K8sObject): boolean {
  */
 export const removedApiVersion: Rule = (context) => {
   const findings: Finding[] = [];
-  const { apis, fluxVersion, fluxVersionFrom, kubernetesVersion } = context.flux;
+  const { apis, fluxVersion, fluxVersionFrom, kubernetesVersion, fluxVersionKnown } = context.flux;
+  // Checking a repository as committed without knowing its Flux: the stack's Flux is assumed, and
+  // a repository running an older Flux today is not wrong for it, so this is a warning.
+  const severity = fluxVersionKnown ? "error" : "warning";
+  const assumed = fluxVersionKnown ? "" : " (assumed: the repository names no Flux version; pass --flux-version, or --stack to check it for this stack)";
   const ownerOf = owners(context);
   for (const o of context.flux.applied) {
     if (skipped(context, o)) continue;
@@ -49,8 +53,8 @@ export const removedApiVersion: Rule = (context) => {
       const version = versionOf(o.apiVersion);
       if (flux.served.includes(version)) continue;
       findings.push(findingAt(
-        "removed-api-version", "error", ownerOf(o),
-        `${describe(o)} at ${at.file}:${at.line}: Flux ${fluxVersion} (${fluxVersionFrom}) serves ${o.kind} only as ` +
+        "removed-api-version", severity, ownerOf(o),
+        `${describe(o)} at ${at.file}:${at.line}: Flux ${fluxVersion} (${fluxVersionFrom}${assumed}) serves ${o.kind} only as ` +
           `${flux.served.map((v) => `${o.group}/${v}`).join(", ")}; the API server rejects it with "no matches for kind"`,
         `run \`${MIGRATE_COMMAND}\` (it sets apiVersion: ${o.group}/${flux.storage} and converts removed fields)`,
         at,
@@ -60,7 +64,7 @@ export const removedApiVersion: Rule = (context) => {
     const removed = removedKubeApi(o.apiVersion, o.kind, kubernetesVersion ?? "1.99");
     if (removed === undefined) continue;
     findings.push(findingAt(
-      "removed-api-version", "error", ownerOf(o),
+      "removed-api-version", severity, ownerOf(o),
       `${describe(o)} at ${at.file}:${at.line}: Kubernetes ${kubernetesVersion ?? "of this stack"} no longer serves ${o.apiVersion} ` +
         `(removed in ${removed.removedIn}); ${removed.replacement === undefined ? "the kind has no replacement" : `use ${removed.replacement}`}`,
       removed.replacement === undefined
@@ -89,7 +93,8 @@ export const schemaViolation: Rule = (context) => {
     for (const p of problems ?? []) {
       const field = p.path.replace(/^\//, "").replace(/\//g, ".");
       findings.push(findingAt(
-        "schema-violation", "error", ownerOf(o),
+        // Against an assumed Flux (see removedApiVersion), a schema of another release is a hint.
+        "schema-violation", context.flux.fluxVersionKnown ? "error" : "warning", ownerOf(o),
         p.kind === "pruned"
           ? `${describe(o)} at ${o.source.file}:${o.source.line}: ${field} is not a field of ${o.apiVersion}; the API server prunes it and Flux never sees it`
           : `${describe(o)} at ${o.source.file}:${o.source.line}: ${field} ${p.message}; the API server rejects the object`,

@@ -42,6 +42,29 @@ function closeStructural(node: unknown): unknown {
   return out;
 }
 
+/**
+ * The Flux Operator installs the notification CRDs with three more kinds in Alert
+ * `spec.eventSources[].kind` and Receiver `spec.resources[].kind` (controlplaneio-fluxcd/flux-operator
+ * internal/builder/templates.go, notificationPatchTmpl): what the cluster this stack builds serves,
+ * and what repositories running on the operator use.
+ */
+const OPERATOR_EVENT_KINDS = ["FluxInstance", "ResourceSet", "ResourceSetInputProvider"];
+const OPERATOR_PATCHED: Record<string, string[]> = {
+  Alert: ["spec", "eventSources", "kind"],
+  Receiver: ["spec", "resources", "kind"],
+};
+
+function withOperatorKinds(key: string, schema: Schema): Schema {
+  const where = OPERATOR_PATCHED[key.slice(key.lastIndexOf("/") + 1)];
+  if (where === undefined || !key.startsWith("notification.toolkit.fluxcd.io/")) return schema;
+  const copy = structuredClone(schema);
+  const [spec, list, field] = where;
+  const kind = ((((copy.properties as Schema)?.[spec] as Schema)?.properties as Schema)?.[list] as Schema)?.items as Schema | undefined;
+  const enumOf = (kind?.properties as Schema | undefined)?.[field] as Schema | undefined;
+  if (enumOf !== undefined && Array.isArray(enumOf.enum)) enumOf.enum = [...new Set([...enumOf.enum, ...OPERATOR_EVENT_KINDS])];
+  return copy;
+}
+
 const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
 const compiled = new Map<string, ValidateFunction>();
 
@@ -51,7 +74,7 @@ function validatorFor(key: string): ValidateFunction | undefined {
   let fn = compiled.get(key);
   if (fn === undefined) {
     // The server fills metadata and status itself: only the rest of the object is the user's.
-    const schema = closeStructural(entry.schema) as Schema;
+    const schema = closeStructural(withOperatorKinds(key, entry.schema)) as Schema;
     const properties = { ...(schema.properties as Schema), metadata: { type: "object" } };
     fn = ajv.compile({ ...schema, properties });
     compiled.set(key, fn);
