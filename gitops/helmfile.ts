@@ -1,10 +1,10 @@
 import * as fs from "fs";
 import * as path from "path";
-import { parseAllDocuments } from "yaml";
+import { Document, parseAllDocuments } from "yaml";
 import { GitopsInputError } from "./errors";
 import { ChartProvider } from "./model";
 import { Repo } from "./repo";
-import { isRecord, parseManifests } from "./yaml";
+import { MAX_ALIAS_COUNT, isRecord, parseManifests } from "./yaml";
 
 /**
  * CRDs installed before Flux starts. The common community answer to CRD ordering is a bootstrap
@@ -80,14 +80,36 @@ function chartFromTemplates(read: (p: string) => string | undefined, list: (dir:
     const target = m[1].replace("%s", release.namespace).replace("%s", release.name);
     const manifest = read(path.posix.join(helmfileDir, target));
     if (manifest === undefined) continue;
-    for (const doc of parseAllDocuments(manifest)) {
-      const data: unknown = doc.toJS();
+    for (const doc of documentsOf(manifest)) {
+      const data = dataOf(doc);
       if (!isRecord(data) || !isRecord(data.spec)) continue;
       const url = data.spec.url ?? (isRecord(data.spec.chart) && isRecord(data.spec.chart.spec) ? data.spec.chart.spec.chart : undefined);
       if (typeof url === "string" && url !== "") return lastSegment(url);
     }
   }
   return undefined;
+}
+
+/**
+ * A document's data, or undefined when it cannot be expanded (an undefined alias, an alias bomb):
+ * a bootstrap file is read for what it can name, never a reason to stop the check.
+ */
+function documentsOf(text: string): Document[] {
+  try {
+    const docs = parseAllDocuments(text);
+    return Array.isArray(docs) ? docs : [];
+  } catch {
+    return []; // nested past what the parser's recursion survives
+  }
+}
+
+function dataOf(doc: Document): unknown {
+  if (doc.errors.length > 0) return undefined;
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch {
+    return undefined;
+  }
 }
 
 /** "oci://ghcr.io/org/charts/gateway-helm:1.2" and "jetstack/cert-manager" name the charts gateway-helm and cert-manager. */
@@ -121,9 +143,8 @@ export function readBootstrapFile(
     return result;
   }
   let releases: unknown[] = [];
-  for (const doc of parseAllDocuments(untemplated(text))) {
-    if (doc.errors.length > 0) continue;
-    const data: unknown = doc.toJS();
+  for (const doc of documentsOf(untemplated(text))) {
+    const data = dataOf(doc);
     if (isRecord(data) && Array.isArray(data.releases)) releases.push(...data.releases);
   }
   if (releases.length === 0) {

@@ -1,5 +1,5 @@
 import { parse } from "yaml";
-import { isRecord } from "../yaml";
+import { MAX_ALIAS_COUNT, isRecord } from "../yaml";
 import { Json } from "./objects";
 
 /**
@@ -11,7 +11,7 @@ import { Json } from "./objects";
 export function kustomizationTypeErrors(text: string): string[] {
   let k: unknown;
   try {
-    k = parse(text, { version: "1.1", maxAliasCount: -1 });
+    k = parse(text, { version: "1.1", maxAliasCount: MAX_ALIAS_COUNT });
   } catch {
     return []; // syntax errors are reported by the YAML 1.2 reader, with lines
   }

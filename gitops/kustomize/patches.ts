@@ -1,6 +1,6 @@
 import { parse } from "yaml";
 import { K8sObject, SourceLocation } from "../model";
-import { groupOf, isRecord, parseYamlDocuments } from "../yaml";
+import { MAX_ALIAS_COUNT, groupOf, isRecord, parseYamlDocuments } from "../yaml";
 import { idNames, SelectorError, targetSelects, validateTarget } from "./selector";
 import { Json, metadataOf, setSharedValues, sharedValuesOf, withBody } from "./objects";
 
@@ -35,11 +35,20 @@ export function patchesFromText(text: string, file: string, target: Json | undef
     else if (Array.isArray(body)) {
       // jsonPatchFromBytes: operations not written as JSON go through yaml.YAMLToJSON, which reads
       // YAML 1.1 (`yes` is true, `010` is 8).
-      const ops = text.trimStart().startsWith("[") ? body : parse(text, { version: "1.1", maxAliasCount: -1 });
+      const ops = text.trimStart().startsWith("[") ? body : yaml11(text, body);
       out.push({ body: Array.isArray(ops) ? ops : body, target, source, options });
     }
   }
   return out;
+}
+
+/** The text read as YAML 1.1 (as sigs.k8s.io/yaml reads it), or `fallback` when that reading fails. */
+function yaml11(text: string, fallback: unknown): unknown {
+  try {
+    return parse(text, { version: "1.1", maxAliasCount: MAX_ALIAS_COUNT });
+  } catch {
+    return fallback;
+  }
 }
 
 /** Maps merge, `null` deletes, new subtrees lose their nulls and directives (kyaml merge2). */
