@@ -27,6 +27,7 @@ import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "util";
 import type { Job, JobResult } from "./runner";
+import { seededRandom } from "./random";
 
 const PACKAGE_DIR = path.join(__dirname, "..");
 const JOB_TIMEOUT_MS = 30_000;
@@ -37,17 +38,6 @@ const ROLE_ARN = "arn:aws:iam::123456789012:role/eks/development-node-role";
 
 // ------------------------------------------------------------------------------------------ rng
 
-/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Random {
   constructor(readonly next: () => number) {}
@@ -601,7 +591,7 @@ async function main(): Promise<number> {
   for (let index = 0; index < total; index++) {
     if (seconds > 0 && Date.now() - started > seconds * 1000) break;
     if (values.only !== undefined && index !== Number(values.only)) continue;
-    const r = new Random(rng(seed * 1_000_003 + index));
+    const r = new Random(seededRandom(seed * 1_000_003 + index));
     // Plan mutants cost seconds each: one in twenty.
     const pool = r.chance(0.05) ? all.filter((s) => s.command === "plan") : all.filter((s) => s.command !== "plan");
     const s = r.pick(pool);

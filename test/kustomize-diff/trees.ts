@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
+import { seededRandom } from "../../fuzz/random";
 
 /**
  * A seeded generator of kustomize trees for the differential test. Each tree is
@@ -13,17 +14,6 @@ import { stringify } from "yaml";
 
 type Json = Record<string, unknown>;
 
-/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Dice {
   constructor(readonly next: () => number) {}
@@ -226,7 +216,7 @@ function generators(d: Dice, token: string, where: string, file: (rel: string, t
 
 /** Writes tree `seed` under `root`; returns the directory to build (relative to root). */
 export function writeTree(root: string, seed: number): string {
-  const d = new Dice(random(seed));
+  const d = new Dice(seededRandom(seed));
   const token = `z${seed}z`;
   const dir = path.join(root, `t${seed}`);
   const made: Made[] = [];

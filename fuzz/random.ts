@@ -1,0 +1,15 @@
+/**
+ * mulberry32: a small, fast generator that gives the same sequence for the same seed everywhere.
+ * The fuzzer and the differential test's tree generator both use it, so a seed in a failure
+ * message reproduces the same input on any machine.
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
