@@ -114,6 +114,10 @@ function warm() {
     }
   }
   process.stdout.write(`ts-cache: ${files.length} TypeScript files compiled into ${path.relative(PACKAGE_DIR, CACHE_DIR)} (${dropped} stale entries dropped)\n`);
+  // The schema validators verify compiles with ajv have a cache of their own (gitops/schema/validate.ts).
+  register();
+  const validators = require("../gitops/schema/validate").warmValidatorCache();
+  process.stdout.write(`ts-cache: ${validators.validators} Flux schema validators compiled (${validators.dropped} stale entries dropped)\n`);
 }
 
 module.exports = { register, compiled, CACHE_DIR };

@@ -6,6 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { VerifyResult } from "../gitops/model";
 import { renderText } from "../gitops/report/text";
+import { deferUnusedSdkModules } from "../offline/deferred-modules";
 import { firstUpText } from "../offline/first-up";
 import { Command, CommandIO, EXIT, UsageError, parseFlags } from "./command";
 
@@ -261,6 +262,10 @@ export const command: Command = {
     // The Pulumi SDK and the providers are megabytes of JavaScript: V8's code cache (kept beside
     // the TypeScript cache, see bin/ts-cache.js) saves compiling them again at every plan.
     installCodeCache();
+    deferUnusedSdkModules();
+    // The SDK takes a stack trace for every promise it makes, for a leak report that prints them
+    // only under PULUMI_DEBUG_PROMISE_LEAKS: a tenth of a plan. Plan prints none without GITOPS_CLUSTER_DEBUG.
+    if (!process.env.GITOPS_CLUSTER_DEBUG && !process.env.PULUMI_DEBUG_PROMISE_LEAKS) Error.stackTraceLimit = 0;
     // Loaded here: the Pulumi SDK is slow to load and other commands do not need it.
     const { PROJECT_DIR, runProgram } = await import("../offline/program");
     const projectDir = projectDirFor(io.cwd, PROJECT_DIR);

@@ -14,7 +14,11 @@
  * are older than Flux 2.9 (it still carries the removed v1beta1/v2beta1 kinds and no
  * ArtifactGenerator), so it would validate against the wrong schema.
  */
-import Ajv, { ErrorObject, ValidateFunction } from "ajv";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import type Ajv from "ajv";
+import type { ErrorObject, Options, ValidateFunction } from "ajv";
 import vendored from "./flux-crd-schemas.json";
 
 type Schema = Record<string, unknown>;
@@ -65,18 +69,74 @@ function withOperatorKinds(key: string, schema: Schema): Schema {
   return copy;
 }
 
-const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+/** `code.source` keeps each validator's generated code, which ajv/dist/standalone turns into a module. */
+const AJV_OPTIONS: Options = { strict: false, allErrors: true, validateFormats: false, code: { source: true } };
+
+/**
+ * Compiled validators are kept as JavaScript modules (ajv's standalone code) in the package's
+ * node_modules/.cache, named by a SHA-256 of the schema, ajv's version and its options: compiling
+ * a HelmRelease schema takes ajv a few hundred milliseconds, loading its code a few. An entry
+ * whose schema or compiler changed is never found again, so what runs always fits the schema.
+ */
+const VALIDATOR_CACHE_DIR = path.join(__dirname, "..", "..", "node_modules", ".cache", "gitops-cluster-validators");
+
+let ajv: Ajv | undefined;
+let ajvVersion: string | undefined;
 const compiled = new Map<string, ValidateFunction>();
+
+/** The vendored schema of `group/version/Kind` as checked here: closed, with the operator's kinds. */
+function checkedSchema(key: string, schema: Schema): Schema {
+  // The server fills metadata and status itself: only the rest of the object is the user's.
+  const closed = closeStructural(withOperatorKinds(key, schema)) as Schema;
+  return { ...closed, properties: { ...(closed.properties as Schema), metadata: { type: "object" } } };
+}
+
+/** Compiles with ajv (loaded only now: most runs find every validator in the cache) and stores the code. */
+function compileAndStore(schema: Schema, file: string): ValidateFunction {
+  if (ajv === undefined) {
+    const { default: AjvClass } = require("ajv") as typeof import("ajv");
+    ajv = new AjvClass(AJV_OPTIONS);
+  }
+  const fn = ajv.compile(schema);
+  const { default: standaloneCode } = require("ajv/dist/standalone") as typeof import("ajv/dist/standalone");
+  const temp = `${file}.${process.pid}.tmp`;
+  try {
+    fs.mkdirSync(VALIDATOR_CACHE_DIR, { recursive: true });
+    fs.writeFileSync(temp, standaloneCode(ajv, fn));
+    fs.renameSync(temp, file);
+  } catch {
+    // A read-only node_modules: validate without a cache.
+    fs.rmSync(temp, { force: true });
+  }
+  return fn;
+}
+
+/** Where the compiled validator of a schema is kept: named by what its code depends on. */
+function cacheFileOf(schema: Schema): string {
+  ajvVersion ??= (require("ajv/package.json") as { version: string }).version;
+  const digest = crypto.createHash("sha256").update(`ajv ${ajvVersion}\n${JSON.stringify(AJV_OPTIONS)}\n${JSON.stringify(schema)}`).digest("hex");
+  return path.join(VALIDATOR_CACHE_DIR, `${digest}.js`);
+}
+
+/** The cache file of `group/version/Kind`'s validator (whether or not it is there yet). */
+export function validatorCacheFile(group: string, version: string, kind: string): string | undefined {
+  const key = `${group}/${version}/${kind}`;
+  const entry = VENDORED.schemas[key];
+  return entry && cacheFileOf(checkedSchema(key, entry.schema));
+}
 
 function validatorFor(key: string): ValidateFunction | undefined {
   const entry = VENDORED.schemas[key];
   if (entry === undefined) return undefined;
   let fn = compiled.get(key);
   if (fn === undefined) {
-    // The server fills metadata and status itself: only the rest of the object is the user's.
-    const schema = closeStructural(withOperatorKinds(key, entry.schema)) as Schema;
-    const properties = { ...(schema.properties as Schema), metadata: { type: "object" } };
-    fn = ajv.compile({ ...schema, properties });
+    const schema = checkedSchema(key, entry.schema);
+    const file = cacheFileOf(schema);
+    try {
+      fn = require(file) as ValidateFunction;
+    } catch {
+      fn = compileAndStore(schema, file);
+    }
     compiled.set(key, fn);
   }
   return fn;
@@ -136,4 +196,23 @@ export function schemaProblems(group: string, version: string, kind: string, bod
 /** Where a vendored schema was read. */
 export function schemaSource(group: string, version: string, kind: string): string | undefined {
   return VENDORED.schemas[`${group}/${version}/${kind}`]?.source;
+}
+
+/**
+ * Compiles every vendored schema into the cache and drops the entries no schema has any more
+ * (`npm ci` runs this through bin/ts-cache.js --warm, so the first verify after set-up is fast too).
+ */
+export function warmValidatorCache(): { validators: number; dropped: number } {
+  const keep = new Set<string>();
+  for (const key of Object.keys(VENDORED.schemas)) {
+    validatorFor(key);
+    keep.add(path.basename(cacheFileOf(checkedSchema(key, VENDORED.schemas[key].schema))));
+  }
+  let dropped = 0;
+  for (const name of fs.existsSync(VALIDATOR_CACHE_DIR) ? fs.readdirSync(VALIDATOR_CACHE_DIR) : []) {
+    if (keep.has(name)) continue;
+    fs.rmSync(path.join(VALIDATOR_CACHE_DIR, name), { force: true });
+    dropped++;
+  }
+  return { validators: keep.size, dropped };
 }
