@@ -35,20 +35,74 @@ describe("gitops-cluster build", () => {
     ]);
   });
 
-  it("exits 2 for bad input: a missing --path, a path outside the repository, a bad --source, YAML that does not parse", async () => {
+  it("exits 2 for bad input: a missing --path, a path outside the repository, --source without a Kustomization, YAML that does not parse", async () => {
     const repo = writeRepo({ "apps/kustomization.yaml": "resources: [a.yaml\n", "ok/a.yaml": cm("a") });
     assert.strictEqual((await run(["build", "--repo", repo])).code, 2);
     const outside = await run(["build", "--repo", repo, "--path", "../x"]);
     assert.deepStrictEqual([outside.code, /leaves the repository root/.test(outside.stderr)], [2, true]);
-    const source = await run(["build", "--repo", repo, "--path", "ok", "--source", "GitRepository/apps"]);
-    assert.deepStrictEqual([source.code, /expected KIND\/NAMESPACE\/NAME=DIR/.test(source.stderr)], [2, true]);
+    const source = await run(["build", "--repo", repo, "--path", "ok", "--source", "OCIRepository/flux-system/apps=."]);
+    assert.deepStrictEqual([source.code, /--source applies to a Flux Kustomization/.test(source.stderr)], [2, true]);
     const yaml = await run(["build", "--repo", repo, "--path", "apps"]);
     assert.deepStrictEqual([yaml.code, /^apps\/kustomization\.yaml:\d+: YAML parse error/.test(yaml.stderr)], [2, true]);
   });
 
-  it("accepts --source and says it is not used yet", async () => {
-    const repo = writeRepo({ "ok/a.yaml": cm("a") });
-    const r = await run(["build", "--repo", repo, "--path", "ok", "--source", "OCIRepository/flux-system/apps=../apps"]);
-    assert.deepStrictEqual([r.code, /--source is accepted but not used/.test(r.stderr)], [0, true]);
+  describe("--kustomization: what one Flux Kustomization applies", () => {
+    const ks = (name: string, spec: string) =>
+      `apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: ${name}, namespace: flux-system}\nspec:\n${spec}`;
+    const cluster = {
+      "clusters/dev/infra.yaml": ks("infra", [
+        "  interval: 10m",
+        "  prune: true",
+        "  path: ./infra",
+        "  targetNamespace: platform",
+        "  sourceRef: {kind: GitRepository, name: flux-system}",
+        "  patches:",
+        "    - target: {kind: ConfigMap, name: a}",
+        "      patch: '[{op: add, path: /data, value: {patched: \"yes\"}}]'",
+        "",
+      ].join("\n")),
+      "clusters/dev/apps.yaml": ks("apps", "  interval: 10m\n  prune: true\n  path: ./deploy\n  sourceRef: {kind: OCIRepository, name: apps}\n"),
+      "infra/kustomization.yaml": "resources: [a.yaml]\n",
+      "infra/a.yaml": cm("a"),
+    };
+
+    it("prints its path's objects with its spec.patches and targetNamespace applied", async () => {
+      const repo = writeRepo(cluster);
+      const r = await run(["build", "--repo", repo, "--cluster", "clusters/dev", "--kustomization", "flux-system/infra"]);
+      assert.strictEqual(r.code, 0, r.stderr);
+      assert.deepStrictEqual(parseAllDocuments(r.stdout).map((d) => d.toJS()), [
+        { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a", namespace: "platform" }, data: { patched: "yes" } },
+      ]);
+    });
+
+    it("reads a source from a --source directory; without it the Kustomization is left unread (exit 1)", async () => {
+      const repo = writeRepo(cluster);
+      const artifact = writeRepo({ "deploy/b.yaml": cm("b") });
+      const unread = await run(["build", "--repo", repo, "--cluster", "clusters/dev", "--kustomization", "flux-system/apps"]);
+      assert.deepStrictEqual([unread.code, unread.stdout], [1, ""]);
+      assert.match(unread.stderr, /^unresolved: clusters\/dev\/apps\.yaml:1: external-source: OCIRepository\/flux-system\/apps$/m);
+      const read = await run(["build", "--repo", repo, "--cluster", "clusters/dev", "--kustomization", "flux-system/apps", "--source", `OCIRepository/flux-system/apps=${artifact}`]);
+      assert.strictEqual(read.code, 0, read.stderr);
+      assert.deepStrictEqual(parseAllDocuments(read.stdout).map((d) => d.toJS()), [{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "b" } }]);
+    });
+
+    it("exits 2 naming the Kustomizations there are when the name is not one of them, and for malformed flags", async () => {
+      const repo = writeRepo(cluster);
+      const missing = await run(["build", "--repo", repo, "--cluster", "clusters/dev", "--kustomization", "flux-system/nope"]);
+      assert.strictEqual(missing.code, 2);
+      assert.match(missing.stderr, /flux-system\/nope: no Flux Kustomization of that name under clusters\/dev; there are: flux-system\/apps, flux-system\/flux-system, flux-system\/infra/);
+      const cases: [string[], RegExp][] = [
+        [["--kustomization", "flux-system/infra"], /needs --cluster/],
+        [["--cluster", "clusters/dev", "--kustomization", "infra"], /expected NAMESPACE\/NAME/],
+        [["--cluster", "clusters/dev", "--kustomization", "flux-system/infra", "--path", "infra"], /give one or the other/],
+        [["--cluster", "clusters/dev", "--kustomization", "flux-system/infra", "--bootstrap", "later"], /expected committed or stack/],
+        [["--cluster", "clusters/dev", "--kustomization", "flux-system/apps", "--source", "GitRepository/apps"], /is not KIND\/NAMESPACE\/NAME=DIR/],
+        [["--cluster", "clusters/dev", "--kustomization", "flux-system/apps", "--source", "OCIRepository/flux-system/apps=/no/such/dir"], /no such directory/],
+      ];
+      for (const [argv, message] of cases) {
+        const r = await run(["build", "--repo", repo, ...argv]);
+        assert.deepStrictEqual([r.code, message.test(r.stderr)], [2, true], `${argv.join(" ")}: ${r.stderr}`);
+      }
+    });
   });
 });
