@@ -18,8 +18,10 @@ Prints the objects the resolver builds, as multi-document YAML, like \`kustomize
   kustomization file is built as Flux's kustomize-controller generates one for it; .sourceignore
   and Flux's default ignores apply.
 - with --kustomization, what one Flux Kustomization of the cluster applies, as verify reads it:
-  its spec.path in its source (this repository, or a --source directory), with its spec.patches
-  and spec.targetNamespace; before postBuild substitution. flux-system/flux-system is the root.
+  its spec.path in its source (this repository, or a --source directory), with its own kustomize
+  fields (targetNamespace, namePrefix/nameSuffix, patches, components, images) written into the
+  kustomization as Flux writes them, and its commonMetadata; before postBuild substitution.
+  flux-system/flux-system is the root.
 
 options:
   --path PATH               the directory (or file) to build, relative to the repository root

@@ -1,7 +1,7 @@
 import { GitopsInputError } from "./errors";
 import { ChartProvider, K8sObject, KustomizationNode, Unresolved } from "./model";
 import { CLUSTER_VARS_CONFIGMAP } from "./cluster-vars";
-import { applyPatches, fluxPath, fluxSpecPatches, resolvePath, substituteKnown, withNamespace } from "./kustomize";
+import { applyPatches, fluxPath, fluxSpecPatches, resolvePath, substituteKnown } from "./kustomize";
 import { BootstrapMode } from "./model";
 import { SourceResolver, SourceVerdict, SourceView } from "./sources";
 import { builtinGroups, chartNameOf, helmReleaseCrds, providerTable } from "./providers";
@@ -299,18 +299,36 @@ function readPath(repo: Repo, view: SourceView, specPath: string, ks: K8sObject,
   }
   // The bootstrap's own Kustomization, when committed (flux bootstrap's gotk-sync.yaml), is the root.
   if (view.repo === repo && target === cluster) return [];
-  const resolved = resolvePath(view.repo, target, view.ignore === undefined ? {} : { ignore: view.ignore });
+  // The spec's patches, targetNamespace, name affixes, components and images go into the
+  // kustomization kustomize-controller builds, so they take their place in kustomize's order.
+  const resolved = resolvePath(view.repo, target, view.ignore === undefined ? {} : { ignore: view.ignore }, { spec, source: ks.source });
   const fromElsewhere = view.repo !== repo;
   const relocate = <T extends { source: { file: string; line: number } }>(x: T): T =>
     fromElsewhere && view.origin !== undefined ? { ...x, source: { ...x.source, file: view.origin(x.source.file) } } : x;
   for (const u of resolved.unresolved) {
     unresolved.push(u.reason === "missing-path" && u.ref === target ? { ...u, ref: specPath, source: ks.source } : relocate(u));
   }
-  let objects = applyPatches(resolved.objects, fluxSpecPatches(spec)).map(relocate);
-  if (typeof spec.targetNamespace === "string" && spec.targetNamespace !== "") {
-    objects = withNamespace(objects, spec.targetNamespace);
-  }
-  return objects;
+  return withCommonMetadata(resolved.objects.map(relocate), spec.commonMetadata);
+}
+
+/**
+ * `spec.commonMetadata`, which kustomize-controller sets on every object after the build
+ * (kustomization_controller.go, fluxcd/pkg ssa/utils SetCommonMetadata): labels and annotations
+ * added to the metadata only, the spec's winning over the object's.
+ */
+function withCommonMetadata(objects: K8sObject[], common: unknown): K8sObject[] {
+  if (!isRecord(common)) return objects;
+  const strings = (value: unknown): Record<string, string> =>
+    isRecord(value) ? Object.fromEntries(Object.entries(value).filter((e): e is [string, string] => typeof e[1] === "string")) : {};
+  const labels = strings(common.labels);
+  const annotations = strings(common.annotations);
+  if (Object.keys(labels).length === 0 && Object.keys(annotations).length === 0) return objects;
+  return objects.map((o) => {
+    const metadata = isRecord(o.body.metadata) ? { ...o.body.metadata } : {};
+    if (Object.keys(labels).length > 0) metadata.labels = { ...(isRecord(metadata.labels) ? metadata.labels : {}), ...labels };
+    if (Object.keys(annotations).length > 0) metadata.annotations = { ...(isRecord(metadata.annotations) ? metadata.annotations : {}), ...annotations };
+    return { ...o, body: { ...o.body, metadata } };
+  });
 }
 
 /** A graph node over objects already read. */

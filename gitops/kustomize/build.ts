@@ -8,7 +8,7 @@ import { kustomizationTypeErrors } from "./fields";
 import { fixNameReferences } from "./namereference";
 import { generatedResources, kustomizationFileIn } from "./generator";
 import { effectiveNamespace, idOf, Json } from "./objects";
-import { Patch, patchesFromText, patchObjects } from "./patches";
+import { applyPatches, Patch, patchesFromText, patchObjects } from "./patches";
 import { SelectorError } from "./selector";
 import { optionsKey, ResolveOptions, SourceIgnore } from "./sourceignore";
 import { TransformError, withAnnotations, withImages, withLabels, withNameAffixes, withNamespace, withReplicas } from "./transformers";
@@ -89,10 +89,12 @@ function isRemote(repo: Repo, dir: string, ref: string): boolean {
  * `options.ignore` is the source's `spec.ignore`. Cached per repository and options; the
  * returned arrays are shared, never mutate them.
  */
-export function resolvePath(repo: Repo, p: string, options?: ResolveOptions): Resolution {
+export function resolvePath(repo: Repo, p: string, options?: ResolveOptions, flux?: FluxFields): Resolution {
   const s = sessionOf(repo, options);
   const rel = repo.normalize(p);
-  const cached = s.built.get(rel);
+  const written = flux === undefined ? undefined : writtenFluxFields(flux.spec);
+  const key = written === undefined ? rel : `${rel}\0${JSON.stringify(written)}`;
+  const cached = s.built.get(key);
   if (cached !== undefined) return cached;
   const where: SourceLocation = { file: rel, line: 1 };
   let result: Resolution;
@@ -100,15 +102,112 @@ export function resolvePath(repo: Repo, p: string, options?: ResolveOptions): Re
     result = { objects: [], unresolved: [{ reason: "missing-path", ref: rel, source: where }] };
   } else if (repo.isFile(rel)) {
     result = { objects: manifestsOf(s, rel), unresolved: [] };
+    // kustomize-controller only builds directories; for a file the fields are applied after.
+    if (written !== undefined && flux !== undefined) result = fieldsAppliedToFile(result, flux);
   } else {
-    const accumulated = resolveDirectory(s, rel);
+    const accumulated = written === undefined || flux === undefined ? resolveDirectory(s, rel) : fluxTopDirectory(s, rel, { ...flux, spec: written });
     // The content hash goes on last, once, over the final body, then references follow the new
     // names (api/internal/target/kusttarget.go, makeCustomizedResMap).
     const references = fixNameReferences(withHashSuffixes(accumulated.objects));
     result = { objects: references.objects, unresolved: [...accumulated.unresolved, ...references.unresolved] };
   }
-  s.built.set(rel, result);
+  s.built.set(key, result);
   return result;
+}
+
+/**
+ * A Flux Kustomization's spec, for the fields kustomize-controller writes into the kustomization
+ * file it builds (fluxcd/pkg kustomize/kustomize_generator.go, Generator.GenerateManifest):
+ * `targetNamespace`, `namePrefix` and `nameSuffix` replace the file's own; `patches`,
+ * `components`, the older `patchesStrategicMerge`/`patchesJson6902` and `images` are added to its
+ * lists. So they take their place in kustomize's order: a `spec.patches` entry targets names
+ * before the file's `namePrefix` is added, and `targetNamespace` is the namespace transformer's.
+ */
+export interface FluxFields {
+  spec: Json;
+  /** The Flux Kustomization, for pointing at a problem in its fields. */
+  source: SourceLocation;
+}
+
+const WRITTEN_FIELDS = ["targetNamespace", "namePrefix", "nameSuffix", "patches", "patchesStrategicMerge", "patchesJson6902", "components", "ignoreMissingComponents", "images"];
+
+/** The spec's fields the generator writes into the kustomization; undefined when it writes none. */
+function writtenFluxFields(spec: Json): Json | undefined {
+  const out: Json = {};
+  for (const field of WRITTEN_FIELDS) {
+    const value = spec[field];
+    const set = typeof value === "string" ? value !== "" : Array.isArray(value) ? value.length > 0 : false;
+    if (set) out[field] = value;
+  }
+  if (Object.keys(out).length === 0 || (Object.keys(out).length === 1 && out.ignoreMissingComponents !== undefined)) return undefined;
+  if (spec.ignoreMissingComponents === true) out.ignoreMissingComponents = true;
+  return out;
+}
+
+/** The spec's patch lists, each as the generator appends it to the kustomization's list of that kind. */
+function fluxPatchLists(flux: FluxFields): { strategicMerge: Patch[]; patches: Patch[]; json6902: Patch[] } {
+  const { spec, source } = flux;
+  const strategicMerge: Patch[] = [];
+  for (const body of Array.isArray(spec.patchesStrategicMerge) ? spec.patchesStrategicMerge : []) {
+    if (isRecord(body)) strategicMerge.push({ body, source });
+  }
+  const entries = (field: string, list: unknown): Patch[] => {
+    const out: Patch[] = [];
+    (Array.isArray(list) ? list : []).forEach((entry, i) => {
+      if (!isRecord(entry)) return;
+      const target = isRecord(entry.target) ? entry.target : undefined;
+      if (Array.isArray(entry.patch)) out.push({ body: entry.patch, target, source });
+      if (typeof entry.patch !== "string" || entry.patch.trim() === "") return;
+      try {
+        out.push(...patchesFromText(entry.patch, source.file, target, source));
+      } catch (e) {
+        // The patch is a string inside the Kustomization: its own line numbers mean nothing in the file.
+        if (!(e instanceof GitopsInputError)) throw e;
+        throw new GitopsInputError(`spec.${field}[${i}].patch: ${e.message.replace(/^.*?:\d+: /, "")}`, source.file, source.line);
+      }
+    });
+    return out;
+  };
+  return { strategicMerge, patches: entries("patches", spec.patches), json6902: entries("patchesJson6902", spec.patchesJson6902) };
+}
+
+/** The kustomization's `images` with the spec's merged in by name, as the generator merges them. */
+function mergedImages(own: unknown, spec: Json): unknown[] {
+  const images = (Array.isArray(own) ? own : []).map((i) => (isRecord(i) ? { ...i } : i));
+  for (const image of Array.isArray(spec.images) ? spec.images : []) {
+    if (!isRecord(image) || typeof image.name !== "string") continue;
+    const existing = images.find((i): i is Json => isRecord(i) && i.name === image.name);
+    if (existing === undefined) {
+      images.push({ ...image });
+      continue;
+    }
+    if (typeof image.newName === "string" && image.newName !== "") existing.newName = image.newName;
+    // The tag and the digest select the version together: setting one clears the other.
+    if ((typeof image.newTag === "string" && image.newTag !== "") || (typeof image.digest === "string" && image.digest !== "")) {
+      existing.newTag = image.newTag;
+      existing.digest = image.digest;
+    }
+  }
+  return images;
+}
+
+/** A spec.path that is a file: the spec's patches and targetNamespace on its objects. */
+function fieldsAppliedToFile(result: Resolution, flux: FluxFields): Resolution {
+  const lists = fluxPatchLists(flux);
+  let objects = applyPatches(result.objects, [...lists.strategicMerge, ...lists.patches, ...lists.json6902]);
+  if (typeof flux.spec.targetNamespace === "string") objects = withNamespace(objects, flux.spec.targetNamespace);
+  return { ...result, objects };
+}
+
+/** The top directory of a Flux spec.path, built from the kustomization the generator writes there. */
+function fluxTopDirectory(s: Session, dir: string, flux: FluxFields): Resolution {
+  const kfile = kustomizationFileIn(s.repo, dir);
+  s.resolving.add(dir);
+  try {
+    return kustomizationDirectory(s, dir, kfile, undefined, flux);
+  } finally {
+    s.resolving.delete(dir);
+  }
 }
 
 /** A directory's build: its kustomization file, or the one Flux generates when it has none. */
@@ -157,9 +256,9 @@ function readKustomization(s: Session, dir: string, file: string): Kustomization
 const isComponentFile = (kf: KustomizationFile) => kf.k.kind === "Component";
 
 /** A `resources`/`bases`/`components` entry: a file, a directory with a kustomization, or remote. */
-function resolveReference(s: Session, kf: KustomizationFile, ref: string, asComponent: Resolution | undefined): Resolution {
+function resolveReference(s: Session, kf: KustomizationFile, ref: string, asComponent: Resolution | undefined, from?: SourceLocation): Resolution {
   const { repo } = s;
-  const source = (): SourceLocation => ({ file: kf.file, line: lineOf(repo, kf.file, ref) });
+  const source = (): SourceLocation => from ?? { file: kf.file, line: lineOf(repo, kf.file, ref) };
   const unresolved = (reason: UnresolvedReason, what = ref): Resolution => ({ objects: asComponent?.objects ?? [], unresolved: [...(asComponent?.unresolved ?? []), { reason, ref: what, source: source() }] });
   if (isRemote(repo, kf.dir, ref)) return unresolved("remote-resource");
   let target: string;
@@ -215,6 +314,24 @@ function unsupportedDetails(k: Json): string[] {
   return out;
 }
 
+/** fluxcd/pkg kustomize IsLocalRelativePath: no remote prefix, not absolute (`..` is allowed). */
+function isLocalRelativePath(ref: string): boolean {
+  const lower = ref.toLowerCase();
+  if (["git::", "gh:", "ssh://", "https://", "http://", "git@", "github.com:", "github.com/"].some((p) => p.length < ref.length && lower.startsWith(p))) return false;
+  return !path.posix.isAbsolute(ref) && !path.posix.isAbsolute(lower.replace(/^file:\/\//, ""));
+}
+
+/** A kustomization's fields after the generator wrote the spec's replacements and images in. */
+function withFluxFields(k: Json, spec: Json): Json {
+  const out: Json = { ...k };
+  for (const field of ["targetNamespace", "namePrefix", "nameSuffix"] as const) {
+    const value = spec[field];
+    if (typeof value === "string" && value !== "") out[field === "targetNamespace" ? "namespace" : field] = value;
+  }
+  if (Array.isArray(spec.images) && spec.images.length > 0) out.images = mergedImages(k.images, spec);
+  return out;
+}
+
 /**
  * One kustomization, as kustomize's KustTarget.accumulateTarget builds it
  * (api/internal/target/kusttarget.go): resources (and bases), generators, components (each
@@ -223,23 +340,27 @@ function unsupportedDetails(k: Json): string[] {
  * namespace, namePrefix, nameSuffix, labels, annotations, patchesJson6902, replicas, images.
  * A Component starts from its parent's accumulated objects (`parent`).
  */
-function kustomizationDirectory(s: Session, dir: string, kfile: string, parent: Resolution | undefined): Resolution {
+function kustomizationDirectory(s: Session, dir: string, kfile: string | undefined, parent: Resolution | undefined, flux?: FluxFields): Resolution {
   const { repo } = s;
-  const kf = readKustomization(s, dir, kfile);
-  const { k } = kf;
-  const at = (needle: string): SourceLocation => ({ file: kfile, line: lineOf(repo, kfile, needle) });
+  // No file: the top of a Flux spec.path, whose generated kustomization lists what generator.ts finds.
+  const kf = kfile === undefined ? { dir, file: dir, k: {} } : readKustomization(s, dir, kfile);
+  const k: Json = flux === undefined ? kf.k : withFluxFields(kf.k, flux.spec);
+  const at = (needle: string): SourceLocation => (kfile === undefined ? { file: dir, line: 1 } : { file: kfile, line: lineOf(repo, kfile, needle) });
   const result: Resolution = { objects: [...(parent?.objects ?? [])], unresolved: [...(parent?.unresolved ?? [])] };
   const fail = (reason: UnresolvedReason, ref: string, source: SourceLocation): void => {
     result.unresolved.push({ reason, ref, source });
   };
-  for (const problem of kustomizationTypeErrors(repo.readText(kfile))) {
-    fail("kustomize-error", problem, at(problem.replace(/[.[].*$/, "")));
+  if (kfile !== undefined) {
+    for (const problem of kustomizationTypeErrors(repo.readText(kfile))) {
+      fail("kustomize-error", problem, at(problem.replace(/[.[].*$/, "")));
+    }
   }
-  for (const field of Object.keys(k)) {
+  for (const field of Object.keys(kf.k)) {
     if (!MODELLED_FIELDS.has(field)) fail("unsupported-kustomize", field, at(`${field}:`));
   }
   for (const detail of unsupportedDetails(k)) fail("unsupported-kustomize", detail, at(detail.replace(/.*[.\]]/, "")));
-  for (const ref of [...strings(k.resources), ...strings(k.bases)]) append(result, resolveReference(s, kf, ref, undefined));
+  if (kfile === undefined) append(result, generatedDirectory(s, dir));
+  for (const ref of [...strings(kf.k.resources), ...strings(kf.k.bases)]) append(result, resolveReference(s, kf, ref, undefined));
   if (Array.isArray(k.helmCharts)) {
     for (const chart of k.helmCharts) {
       const name = isRecord(chart) && typeof chart.name === "string" ? chart.name : "?";
@@ -256,23 +377,43 @@ function kustomizationDirectory(s: Session, dir: string, kfile: string, parent: 
   result.objects = objects;
   const conflict = (step: string): boolean => {
     const id = duplicateId(objects);
-    if (id !== undefined) fail("kustomize-error", `${step} produces two objects with the id ${id}`, { file: kfile, line: 1 });
+    if (id !== undefined) fail("kustomize-error", `${step} produces two objects with the id ${id}`, { file: kf.file, line: 1 });
     return id !== undefined;
   };
   if (conflict("accumulating resources")) return result;
-  for (const ref of strings(k.components)) {
+  for (const ref of strings(kf.k.components)) {
     const next = resolveReference(s, kf, ref, result);
     result.objects = next.objects;
     result.unresolved = next.unresolved;
   }
+  if (flux !== undefined) {
+    for (const ref of strings(flux.spec.components)) {
+      // The generator refuses a component that is not local and relative, and skips a missing one
+      // when the spec says ignoreMissingComponents (kustomize_generator.go, IsLocalRelativePath).
+      if (!isLocalRelativePath(ref)) {
+        fail("kustomize-error", `component path '${ref}' must be local and relative`, flux.source);
+        continue;
+      }
+      if (flux.spec.ignoreMissingComponents === true && !repo.exists(repo.join(dir, ref))) continue;
+      const next = resolveReference(s, kf, ref, result, flux.source);
+      result.objects = next.objects;
+      result.unresolved = next.unresolved;
+    }
+  }
   objects = result.objects;
   const patch = (patches: Patch[]) => {
     const r = patchObjects(objects, patches);
-    for (const p of r.problems) fail("kustomize-error", p.message, p.source ?? { file: kfile, line: 1 });
+    for (const p of r.problems) fail("kustomize-error", p.message, p.source ?? { file: kf.file, line: 1 });
     objects = r.objects;
   };
   try {
-    const loaded = kustomizationPatches(s, kf);
+    const own = kfile === undefined ? { strategicMerge: [], patches: [], json6902: [] } : kustomizationPatches(s, kf);
+    const added = flux === undefined ? { strategicMerge: [], patches: [], json6902: [] } : fluxPatchLists(flux);
+    const loaded = {
+      strategicMerge: [...own.strategicMerge, ...added.strategicMerge],
+      patches: [...own.patches, ...added.patches],
+      json6902: [...own.json6902, ...added.json6902],
+    };
     patch(loaded.strategicMerge);
     patch(loaded.patches);
     if (typeof k.namespace === "string" && k.namespace !== "") objects = withNamespace(objects, k.namespace);

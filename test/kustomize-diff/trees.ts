@@ -336,3 +336,42 @@ export function seedOf(body: Json): number | undefined {
   const m = /z(\d+)z/.exec(`${String(meta.name ?? "")} ${String(meta.namespace ?? "")}`);
   return m === null ? undefined : Number(m[1]);
 }
+
+/**
+ * The fields of a Flux Kustomization's spec that kustomize-controller writes into the
+ * kustomization it builds, for tree `seed` (written by writeTree): targetNamespace, name affixes,
+ * targeted patches (some naming a base object by the name it has before the overlay's own prefix),
+ * images that may merge with the overlay's, and a component of its own (`t<seed>/fluxcomp`,
+ * written here), sometimes beside a missing one that `ignoreMissingComponents` skips.
+ */
+export function writeFluxFields(root: string, seed: number): Json {
+  const d = new Dice(seededRandom(seed * 7919 + 17));
+  const token = `z${seed}z`;
+  const spec: Json = {};
+  if (d.chance(0.5)) spec.targetNamespace = `tns-${token}`;
+  if (d.chance(0.35)) spec.namePrefix = "flux-";
+  if (d.chance(0.25)) spec.nameSuffix = "-f";
+  const patches: Json[] = [];
+  for (let i = 0; i < d.int(3); i++) patches.push({ target: target(d, token), patch: stringify(targetedBody(d)) });
+  if (d.chance(0.5)) {
+    // By the exact name of a base object: matches only before the overlay's own prefix is added.
+    const kind = d.pick(["ConfigMap", "Deployment", "Service", "Secret"]);
+    const i = d.int(6);
+    patches.push({ target: { kind, name: `${kind === "Namespace" ? "ns" : kind.toLowerCase().slice(0, 6)}-${i}-${token}` }, patch: stringify([{ op: "add", path: "/metadata/annotations", value: { "flux-patched": "yes" } }]) });
+  }
+  if (patches.length > 0) spec.patches = patches;
+  if (d.chance(0.4)) {
+    spec.images = [d.pick([{ name: "nginx", newTag: "1.27" }, { name: "nginx", digest: "sha256:4567" }, { name: "busybox", newName: "mirror/busybox" }, { name: "ghcr.io/acme/app", newTag: "v3" }])];
+  }
+  if (d.chance(0.3)) {
+    const ck: Json = { apiVersion: "kustomize.config.k8s.io/v1alpha1", kind: "Component", commonAnnotations: { "flux-component": "added" } };
+    if (d.chance(0.5)) ck.patches = [{ target: target(d, token), patch: stringify(targetedBody(d)) }];
+    write(path.join(root, `t${seed}`, "fluxcomp", "kustomization.yaml"), stringify(ck));
+    spec.components = ["../fluxcomp"];
+    if (d.chance(0.5)) {
+      spec.components = ["../fluxcomp", "../missing"];
+      spec.ignoreMissingComponents = true;
+    }
+  }
+  return spec;
+}
