@@ -115,22 +115,33 @@ export function metadataOf(body: Json): Json {
 }
 
 /**
- * Kinds kyaml's built-in schema marks cluster-scoped (kyaml/openapi, IsNamespaceScoped): the
- * namespace transformer leaves them alone. Custom kinds are namespaced unless a CRD says otherwise.
+ * The types kustomize treats as cluster-scoped: kyaml's precomputedIsNamespaceScoped entries set
+ * to false (kyaml/openapi/openapi.go at kyaml/v0.21.1, the kyaml of kustomize v5.8.1 that Flux
+ * 2.9's kustomize-controller pins). Only the exact apiVersion and kind count: any other type,
+ * newer ones too (ValidatingAdmissionPolicy, VolumeAttributesClass, FlowSchema v1), is
+ * namespaceable to kustomize, so its `namespace:` sets their metadata.namespace. Checked against
+ * kubectl kustomize (test/kustomize-diff/scope.test.ts).
  */
-const CLUSTER_SCOPED_KINDS = new Set([
-  "Namespace", "Node", "PersistentVolume", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition",
-  "StorageClass", "PriorityClass", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration",
-  "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "MutatingAdmissionPolicy",
-  "MutatingAdmissionPolicyBinding", "APIService", "CSIDriver", "CSINode", "VolumeAttachment", "IngressClass",
-  "RuntimeClass", "PodSecurityPolicy", "CertificateSigningRequest", "FlowSchema", "PriorityLevelConfiguration",
-  "ComponentStatus", "VolumeAttributesClass", "DeviceClass", "ClusterTrustBundle", "IPAddress", "ServiceCIDR",
-  "TokenReview", "SelfSubjectReview", "SelfSubjectAccessReview", "SelfSubjectRulesReview", "SubjectAccessReview",
+const CLUSTER_SCOPED_TYPES = new Set([
+  "admissionregistration.k8s.io/v1 MutatingWebhookConfiguration", "admissionregistration.k8s.io/v1 ValidatingWebhookConfiguration",
+  "admissionregistration.k8s.io/v1beta1 MutatingWebhookConfiguration", "admissionregistration.k8s.io/v1beta1 ValidatingWebhookConfiguration",
+  "apiextensions.k8s.io/v1 CustomResourceDefinition", "apiextensions.k8s.io/v1beta1 CustomResourceDefinition",
+  "apiregistration.k8s.io/v1 APIService", "apiregistration.k8s.io/v1beta1 APIService",
+  "certificates.k8s.io/v1 CertificateSigningRequest", "certificates.k8s.io/v1beta1 CertificateSigningRequest",
+  "flowcontrol.apiserver.k8s.io/v1beta1 FlowSchema", "flowcontrol.apiserver.k8s.io/v1beta1 PriorityLevelConfiguration",
+  "networking.k8s.io/v1 IngressClass", "networking.k8s.io/v1beta1 IngressClass",
+  "node.k8s.io/v1 RuntimeClass", "node.k8s.io/v1beta1 RuntimeClass",
+  "policy/v1beta1 PodSecurityPolicy",
+  "rbac.authorization.k8s.io/v1 ClusterRole", "rbac.authorization.k8s.io/v1 ClusterRoleBinding",
+  "rbac.authorization.k8s.io/v1beta1 ClusterRole", "rbac.authorization.k8s.io/v1beta1 ClusterRoleBinding",
+  "scheduling.k8s.io/v1 PriorityClass", "scheduling.k8s.io/v1beta1 PriorityClass",
+  "storage.k8s.io/v1 CSIDriver", "storage.k8s.io/v1 CSINode", "storage.k8s.io/v1 StorageClass", "storage.k8s.io/v1 VolumeAttachment",
+  "storage.k8s.io/v1beta1 CSIDriver", "storage.k8s.io/v1beta1 CSINode", "storage.k8s.io/v1beta1 StorageClass", "storage.k8s.io/v1beta1 VolumeAttachment",
+  "v1 ComponentStatus", "v1 Namespace", "v1 Node", "v1 NodeProxyOptions", "v1 PersistentVolume",
 ]);
 
-export function isClusterScoped(o: { group: string; kind: string }): boolean {
-  const builtin = o.group === "" || !o.group.includes(".") || o.group.endsWith(".k8s.io");
-  return builtin && CLUSTER_SCOPED_KINDS.has(o.kind);
+export function isClusterScoped(o: { group: string; version: string; kind: string }): boolean {
+  return CLUSTER_SCOPED_TYPES.has(`${o.group === "" ? "" : `${o.group}/`}${o.version} ${o.kind}`);
 }
 
 /** resid.ResId.EffectiveNamespace: cluster-scoped ids have none, an empty namespace is "default". */

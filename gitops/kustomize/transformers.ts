@@ -1,7 +1,7 @@
 import { RE2JS } from "re2js";
 import { K8sObject } from "../model";
 import { isRecord } from "../yaml";
-import { cloneBody, idsOf, isClusterScoped, Json, metadataOf, setSharedValues, sharedValuesOf, withBody } from "./objects";
+import { cloneBody, idOf, idsOf, isClusterScoped, Json, metadataOf, setSharedValues, sharedValuesOf, withBody } from "./objects";
 
 /**
  * kustomize's builtin transformers that change names, namespaces, labels, annotations, images and
@@ -196,7 +196,7 @@ export function withNamespace(objects: K8sObject[], namespace: string): K8sObjec
   return objects.map((o) => {
     const body = cloneBody(o);
     const meta = metadataOf(body);
-    if (!isClusterScoped(o)) meta.namespace = namespace;
+    if (!isClusterScoped(idOf(o))) meta.namespace = namespace;
     if (o.kind === "Namespace" && o.apiVersion === "v1") meta.name = namespace;
     const setIfPresent = (path: string[], create: boolean) =>
       visit(body, path, create, (parent, key) => {
