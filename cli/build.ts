@@ -7,6 +7,7 @@ import { BootstrapMode, K8sObject, SourceMapping, Unresolved } from "../gitops/m
 import { Repo } from "../gitops/repo";
 import { parseSourceMapping } from "../gitops/sources";
 import { verifyRepository } from "../gitops/verify";
+import { AS_KUSTOMIZE_READS } from "../gitops/yaml";
 import { Command, CommandIO, EXIT, UsageError, parseFlags } from "./command";
 
 const usage = `usage: gitops-cluster build --path PATH [--repo DIR]
@@ -60,10 +61,14 @@ function sortKey(o: K8sObject): string {
   return `${o.group || "~G"}_${o.apiVersion.slice(o.apiVersion.indexOf("/") + 1)}_${o.kind}|${o.namespace ?? "~X"}|${o.name}`;
 }
 
-/** The objects as `kustomize build` prints them: one YAML document each, keys sorted. */
+/**
+ * The objects as `kustomize build` prints them: one YAML document each, keys sorted. A string
+ * that go-yaml would read as something else (`"0644"`, `"2024-01-01"`) is quoted, so kubectl and
+ * Flux read back what was built.
+ */
 export function renderObjects(objects: K8sObject[]): string {
   const sorted = [...objects].sort((a, b) => rank(a.kind) - rank(b.kind) || (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0));
-  return sorted.map((o) => stringify(o.body, { sortMapEntries: true, lineWidth: 0 })).join("---\n");
+  return sorted.map((o) => stringify(o.body, { ...AS_KUSTOMIZE_READS, sortMapEntries: true, lineWidth: 0 })).join("---\n");
 }
 
 function describe(u: Unresolved): string {

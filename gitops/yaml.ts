@@ -1,5 +1,6 @@
-import { Alias, Document, DocumentOptions, LineCounter, Node, Pair, ParseOptions, isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments } from "yaml";
+import { Alias, Document, DocumentOptions, LineCounter, Node, Pair, ParseOptions, SchemaOptions, isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments } from "yaml";
 import { GitopsInputError } from "./errors";
+import { goYamlScalars } from "./go-yaml-scalars";
 import { K8sObject } from "./model";
 
 /** The API group of an apiVersion: "apps/v1" -> "apps", "v1" -> "" (core). */
@@ -30,7 +31,7 @@ export const MAX_ALIAS_COUNT = 100;
 export function parseCheckedDocuments(
   text: string,
   file: string,
-  options: ParseOptions & DocumentOptions = {},
+  options: ParseOptions & DocumentOptions & SchemaOptions = {},
 ): { docs: Document.Parsed[]; lineCounter: LineCounter } {
   const lineCounter = new LineCounter();
   let docs: Document.Parsed[];
@@ -143,8 +144,14 @@ function deepestLine(text: string): number {
 }
 
 /** Every document of a YAML stream as plain data with its 1-based start line; empty ones dropped. */
-export function parseYamlDocuments(text: string, file: string): { data: unknown; line: number }[] {
-  const { docs, lineCounter } = parseCheckedDocuments(text, file);
+/**
+ * How kustomize reads resources and patches: plain scalars resolved as go-yaml v3 resolves them
+ * (`0644` is 420, a date is an RFC 3339 string; gitops/go-yaml-scalars.ts).
+ */
+export const AS_KUSTOMIZE_READS: SchemaOptions = { customTags: (tags) => [goYamlScalars, ...tags] };
+
+export function parseYamlDocuments(text: string, file: string, options: SchemaOptions = {}): { data: unknown; line: number }[] {
+  const { docs, lineCounter } = parseCheckedDocuments(text, file, options);
   const out: { data: unknown; line: number }[] = [];
   for (const doc of docs) {
     if (doc.contents === null) continue;
@@ -197,9 +204,9 @@ function toK8sObject(data: unknown, file: string, line: number): K8sObject | und
  * apiVersion/kind are skipped; a `*List` kind is expanded into its items, as kustomize does
  * (https://github.com/kubernetes-sigs/kustomize/blob/master/api/resource/factory.go).
  */
-export function parseManifests(text: string, file: string): K8sObject[] {
+export function parseManifests(text: string, file: string, options: SchemaOptions = {}): K8sObject[] {
   const objects: K8sObject[] = [];
-  for (const { data, line } of parseYamlDocuments(text, file)) {
+  for (const { data, line } of parseYamlDocuments(text, file, options)) {
     const object = toK8sObject(data, file, line);
     if (object === undefined) continue;
     const items = object.body.items;

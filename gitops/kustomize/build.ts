@@ -2,7 +2,7 @@ import * as path from "path";
 import { GitopsInputError } from "../errors";
 import { K8sObject, SourceLocation, Unresolved, UnresolvedReason } from "../model";
 import { Repo } from "../repo";
-import { isRecord, parseManifests, parseYamlDocuments, parseYamlMapping } from "../yaml";
+import { AS_KUSTOMIZE_READS, isRecord, parseManifests, parseYamlDocuments, parseYamlMapping } from "../yaml";
 import { GeneratorError, runGenerators, withHashSuffixes } from "./configmaps";
 import { kustomizationTypeErrors } from "./fields";
 import { fixNameReferences } from "./namereference";
@@ -56,7 +56,7 @@ function sessionOf(repo: Repo, options: ResolveOptions | undefined): Session {
 function manifestsOf(s: Session, file: string): K8sObject[] {
   let objects = s.manifests.get(file);
   if (objects === undefined) {
-    objects = parseManifests(s.repo.readText(file), file);
+    objects = parseManifests(s.repo.readText(file), file, AS_KUSTOMIZE_READS);
     s.manifests.set(file, objects);
   }
   return objects;
@@ -460,7 +460,7 @@ function kustomizationPatches(s: Session, kf: KustomizationFile): { strategicMer
   for (const ref of strings(k.patchesStrategicMerge)) {
     const source = { file: kfile, line: lineOf(repo, kfile, ref.split("\n")[0]) };
     const { text, file } = ref.includes("\n") || ref.trimStart().startsWith("{") ? { text: ref, file: kfile } : load(ref);
-    for (const d of parseYamlDocuments(text, file)) if (isRecord(d.data)) strategicMerge.push({ body: d.data, source });
+    for (const d of parseYamlDocuments(text, file, AS_KUSTOMIZE_READS)) if (isRecord(d.data)) strategicMerge.push({ body: d.data, source });
   }
   const entries = (list: unknown): Patch[] => {
     const out: Patch[] = [];

@@ -1,6 +1,6 @@
 import { parse } from "yaml";
 import { K8sObject, SourceLocation } from "../model";
-import { MAX_ALIAS_COUNT, groupOf, isRecord, parseYamlDocuments } from "../yaml";
+import { AS_KUSTOMIZE_READS, MAX_ALIAS_COUNT, groupOf, isRecord, parseYamlDocuments } from "../yaml";
 import { idNames, SelectorError, targetSelects, validateTarget } from "./selector";
 import { Json, metadataOf, setSharedValues, sharedValuesOf, withBody } from "./objects";
 
@@ -28,7 +28,7 @@ export interface PatchProblem {
  * (api/internal/builtins/PatchTransformer.go, Config).
  */
 export function patchesFromText(text: string, file: string, target: Json | undefined, source?: SourceLocation, options?: Patch["options"]): Patch[] {
-  const docs = parseYamlDocuments(text, file).map((d) => d.data);
+  const docs = parseYamlDocuments(text, file, AS_KUSTOMIZE_READS).map((d) => d.data);
   const out: Patch[] = [];
   for (const body of docs) {
     if (isRecord(body)) out.push({ body, target, source, options });

@@ -1,5 +1,5 @@
 import { execFile } from "child_process";
-import { parseAllDocuments } from "yaml";
+import { SchemaOptions, parseAllDocuments } from "yaml";
 import { main } from "../../cli/main";
 
 /**
@@ -28,8 +28,9 @@ export function idOf(body: Body): string {
   return `${String(body.apiVersion)} ${String(body.kind)} ${String(meta.namespace ?? "")}/${String(meta.name ?? "")}`;
 }
 
-export function parseStream(text: string): Body[] {
-  return parseAllDocuments(text).map((d) => d.toJS({ maxAliasCount: -1 }) as Body).filter((b) => b !== null && typeof b === "object");
+/** The documents of a YAML stream; `options` e.g. AS_KUSTOMIZE_READS, to read kubectl's output as Go reads it. */
+export function parseStream(text: string, options: SchemaOptions = {}): Body[] {
+  return parseAllDocuments(text, options).map((d) => d.toJS({ maxAliasCount: -1 }) as Body).filter((b) => b !== null && typeof b === "object");
 }
 
 /** Every difference between two builds: ids present on one side only, and bodies that differ (both printed). */
