@@ -68,7 +68,9 @@ function sortKey(o: K8sObject): string {
  */
 export function renderObjects(objects: K8sObject[]): string {
   const sorted = [...objects].sort((a, b) => rank(a.kind) - rank(b.kind) || (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0));
-  return sorted.map((o) => stringify(o.body, { ...AS_KUSTOMIZE_READS, sortMapEntries: true, lineWidth: 0 })).join("---\n");
+  // No anchors: kustomize writes each value out in full (a shared value would become an alias,
+  // and sorting the keys can put it before its anchor).
+  return sorted.map((o) => stringify(o.body, { ...AS_KUSTOMIZE_READS, sortMapEntries: true, lineWidth: 0, aliasDuplicateObjects: false })).join("---\n");
 }
 
 function describe(u: Unresolved): string {

@@ -24,6 +24,19 @@ describe("gitops-cluster build", () => {
     ]);
   });
 
+  it("writes values shared through YAML anchors out in full, as kustomize does (sorted keys put an alias before its anchor)", async () => {
+    const repo = writeRepo({
+      "apps/kustomization.yaml": "resources: [a.yaml]\n",
+      "apps/a.yaml": "apiVersion: v1\nkind: X\nmetadata: {name: a}\nspec:\n  z: &probe {path: /health, port: 80}\n  a: *probe\n  mode: 0644\n",
+    });
+    const r = await run(["build", "--repo", repo, "--path", "apps"]);
+    assert.strictEqual(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stdout, /[&*]probe|[&*]a1/);
+    assert.deepStrictEqual(parseAllDocuments(r.stdout).map((d) => d.toJS()), [
+      { apiVersion: "v1", kind: "X", metadata: { name: "a" }, spec: { a: { path: "/health", port: 80 }, mode: 420, z: { path: "/health", port: 80 } } },
+    ]);
+  });
+
   it("exits 1 naming each unresolved part with file:line, and still prints what it built", async () => {
     const repo = writeRepo({ "apps/kustomization.yaml": "resources:\n  - a.yaml\n  - https://example.com/x.yaml\nreplacements: []\n", "apps/a.yaml": cm("a") });
     const r = await run(["build", "--repo", repo, "--path", "apps"]);
