@@ -145,10 +145,11 @@ function deepestLine(text: string): number {
 
 /** Every document of a YAML stream as plain data with its 1-based start line; empty ones dropped. */
 /**
- * How kustomize reads resources and patches: plain scalars resolved as go-yaml v3 resolves them
- * (`0644` is 420, a date is an RFC 3339 string; gitops/go-yaml-scalars.ts).
+ * How kustomize reads resources and patches, with go-yaml v3: plain scalars resolved as it
+ * resolves them (`0644` is 420, a date is an RFC 3339 string; gitops/go-yaml-scalars.ts), and
+ * `<<` merge keys merged (a selector written `<<: *labels` has those labels).
  */
-export const AS_KUSTOMIZE_READS: SchemaOptions = { customTags: (tags) => [goYamlScalars, ...tags] };
+export const AS_KUSTOMIZE_READS: SchemaOptions = { customTags: (tags) => [goYamlScalars, ...tags], merge: true };
 
 export function parseYamlDocuments(text: string, file: string, options: SchemaOptions = {}): { data: unknown; line: number }[] {
   const { docs, lineCounter } = parseCheckedDocuments(text, file, options);

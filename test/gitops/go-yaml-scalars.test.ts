@@ -16,7 +16,7 @@ const PLAIN = [
   "true", "False", "0xFFFFFFFFFFFFFFFFF", "9223372036854775807", "abc", "1.2.3", "v1.2", "2024", "20240101",
 ];
 
-describe("plain scalars read as kustomize reads them (go-yaml v3)", function () {
+describe("resources read as kustomize reads them (go-yaml v3): plain scalars, merge keys", function () {
   this.timeout(60000);
 
   it("file modes are octal, dates are RFC 3339 strings, a float that overflows stays a string", () => {
@@ -29,8 +29,13 @@ describe("plain scalars read as kustomize reads them (go-yaml v3)", function () 
     const values = (quote: boolean) => PLAIN.map((v, i) => `  k${i}: ${quote ? `'${v}'` : v}`).join("\n");
     const repo = writeRepo({
       "app/objects.yaml": `apiVersion: v1\nkind: X\nmetadata: {name: plain}\nspec:\n${values(false)}\n---\napiVersion: v1\nkind: X\nmetadata: {name: quoted}\nspec:\n${values(true)}\n`,
+      "app/merged.yaml": [
+        "apiVersion: v1", "kind: X", "metadata: {name: merged}", "spec:",
+        "  base: &labels {app: web, tier: front}", "  more: &more {tier: back, zone: a}",
+        "  selector:", "    <<: *labels", "    extra: yes", "  overridden:", "    <<: [*more, *labels]", "    zone: b", "",
+      ].join("\n"),
       "app/patch.yaml": `apiVersion: v1\nkind: X\nmetadata: {name: quoted}\nspec:\n  fromPatch: 0600\n  date: 2025-12-31\n`,
-      "app/kustomization.yaml": "resources: [objects.yaml]\npatches:\n  - path: patch.yaml\n",
+      "app/kustomization.yaml": "resources: [objects.yaml, merged.yaml]\npatches:\n  - path: patch.yaml\n",
     });
     const [ours, theirs] = await Promise.all([ourBuild(repo, "app"), kubectlKustomize(path.join(repo, "app"))]);
     assert.ok(theirs.ok, theirs.stderr);
@@ -40,5 +45,6 @@ describe("plain scalars read as kustomize reads them (go-yaml v3)", function () 
     assert.deepStrictEqual(differences(parseStream(ours.stdout, AS_KUSTOMIZE_READS), kube), []);
     const spec = (name: string) => kube.find((b) => (b.metadata as Record<string, unknown>).name === name)?.spec as Record<string, unknown>;
     assert.deepStrictEqual([spec("plain").k0, spec("quoted").k0, spec("quoted").fromPatch, spec("quoted").date], [420, "0644", 384, "2025-12-31T00:00:00Z"]);
+    assert.deepStrictEqual([spec("merged").selector, spec("merged").overridden], [{ app: "web", tier: "front", extra: "yes" }, { tier: "back", zone: "b", app: "web" }]);
   });
 });
