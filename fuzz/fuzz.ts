@@ -5,7 +5,7 @@
  * fixtures, or a stack project for `plan`) with one to three mutations: truncation, tabs,
  * duplicate keys, BOM/CRLF, non-UTF-8 bytes, binary files, wrong types, empty documents,
  * references outside the root, symlink loops and links out, undefined/self-containing/exploding
- * aliases, huge lists, deep nesting, over-long paths, a huge .sourceignore line, odd arguments.
+ * aliases, anchors shared and merged, huge lists, deep nesting, over-long paths, a huge .sourceignore line, odd arguments.
  * Commands: verify, inject (diff, --check, --write), plan, and build / migrate once cli/main.ts
  * lists them (their flags are read from their --help).
  *
@@ -232,6 +232,13 @@ const MUTATIONS: Record<string, Mutation> = {
     const i = r.int(ls.length);
     ls[i] = ls[i].replace(/:\s*\S.*$/, r.chance(0.5) ? ": &a [ *a ]" : ": &m { k: *m }");
     return fromLines(ls);
+  }),
+  // A value shared through an anchor, its alias under a key that sorts first (build sorts keys),
+  // and a merge key: real repositories write selectors this way.
+  sharedAnchors: onFile((t, r) => {
+    const doc = ["apiVersion: v1", "kind: ConfigMap", `metadata: {name: shared-${r.int(1000)}}`, "data:",
+      "  zz: &shared {mode: 0644, when: 2024-01-01}", "  aa: *shared", "  merged:", "    <<: *shared", "    extra: x"];
+    return Buffer.concat([t, Buffer.from(`\n---\n${doc.join("\n")}\n`)]);
   }),
   laughs: onFile((t) => {
     const levels = ["x0: &x0 [a, a, a, a, a, a, a, a, a, a]"];
