@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as path from "path";
+import { runProgram } from "../../offline/program";
 
 // plan defers three modules the Pulumi SDK loads at import (offline/deferred-modules.ts). The SDK
 // is loaded once per process, so each case runs in a fresh one, as the CLI does.
@@ -22,8 +23,24 @@ function runChild(body: string): Record<string, unknown> {
   return JSON.parse(result.stdout) as Record<string, unknown>;
 }
 
-describe("modules the Pulumi SDK loads but plan does not use", function () {
-  this.timeout(60_000);
+describe("modules the Pulumi SDK and the providers load but plan does not use", function () {
+  this.timeout(120_000);
+
+  for (const stack of ["development", "production"]) {
+    it(`change nothing in the plan of ${stack}: whole resources and outputs equal a run with every module loaded`, async () => {
+      // This process loaded the SDK and the providers eagerly (mocha never defers them).
+      const eager = await runProgram(stack);
+      const result = spawnSync(process.execPath, [path.join(ROOT, "bin", "gitops-cluster.js"), "plan", "--stack", stack, "--format", "json"],
+        { cwd: ROOT, encoding: "utf8", maxBuffer: 64 << 20 });
+      assert.strictEqual(result.status, 0, result.stderr);
+      const deferred = JSON.parse(result.stdout) as { resources: unknown[]; outputs: unknown };
+      const asPlanned = eager.resources.map(({ urn, type, name, parent, dependencies, provider, inputs }) => ({
+        urn, type, name, parent: parent ?? null, dependsOn: dependencies, provider: provider ?? null, inputs,
+      }));
+      assert.deepStrictEqual(deferred.resources, JSON.parse(JSON.stringify(asPlanned)));
+      assert.deepStrictEqual(deferred.outputs, JSON.parse(JSON.stringify(eager.outputs)));
+    });
+  }
 
   it("are not loaded by importing the SDK", () => {
     const out = runChild(`return {
@@ -31,8 +48,11 @@ describe("modules the Pulumi SDK loads but plan does not use", function () {
       arborist: loaded("@npmcli/arborist/lib/index.js"),
       automation: loaded("@pulumi/pulumi/automation/index.js"),
       runtime: loaded("@pulumi/pulumi/runtime/index.js"),
+      awsNamespaces: (require("@pulumi/aws"), Object.keys(require.cache).filter((f) => new RegExp("@pulumi/aws/[a-z0-9]+/index[.]js$").test(f)).length),
+      ec2: typeof require("@pulumi/aws").ec2.Vpc,
+      ec2Loaded: loaded("@pulumi/aws/ec2/index.js"),
     };`);
-    assert.deepStrictEqual(out, { typescript: false, arborist: false, automation: false, runtime: true });
+    assert.deepStrictEqual(out, { typescript: false, arborist: false, automation: false, runtime: true, awsNamespaces: 0, ec2: "function", ec2Loaded: true });
   });
 
   it("are loaded on first use and work: a function serialized through TypeScript, the Automation API's classes", () => {
