@@ -1,4 +1,4 @@
-import { Alias, Document, DocumentOptions, LineCounter, Node, Pair, ParseOptions, isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments } from "yaml";
+import { Alias, Document, DocumentOptions, LineCounter, Node, Pair, ParseOptions, Scalar, YAMLMap, YAMLSeq, isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments } from "yaml";
 import { GitopsInputError } from "./errors";
 import { K8sObject } from "./model";
 
@@ -145,13 +145,79 @@ function deepestLine(text: string): number {
 /** Every document of a YAML stream as plain data with its 1-based start line; empty ones dropped. */
 export function parseYamlDocuments(text: string, file: string): { data: unknown; line: number }[] {
   const { docs, lineCounter } = parseCheckedDocuments(text, file);
+  return documentsData(docs, lineCounter, file);
+}
+
+function documentsData(docs: Document.Parsed[], lineCounter: LineCounter, file: string): { data: unknown; line: number }[] {
   const out: { data: unknown; line: number }[] = [];
   for (const doc of docs) {
     if (doc.contents === null) continue;
     const line = lineCounter.linePos(doc.contents.range[0]).line;
-    out.push({ data: documentData(doc, file, line), line });
+    out.push({ data: plainData(doc) ?? documentData(doc, file, line), line });
   }
   return out;
+}
+
+/** Thrown inside plainData at a node it leaves to eemeli/yaml's own toJS. */
+const NOT_PLAIN = Symbol("not plain");
+
+/**
+ * A checked YAML 1.2 core-schema document as plain data, as `doc.toJS()` makes it but without
+ * its per-node bookkeeping (anchors, aliases, merge keys): the profile of verify had toJS at a
+ * tenth of the time beyond reading and parsing. Only maps, sequences and scalars of the classes
+ * the core schema makes, keys that are scalars; anything else (an alias, a merge-key schema, a
+ * collection as a key, a tag's own class) returns undefined and the caller uses toJS.
+ * Mirrors eemeli/yaml nodes/addPairToJSMap.js: a null key is "", other keys String(), a key
+ * already in the object (`__proto__`, a repeat) is defined, not assigned. Depth is bounded
+ * by checkStructure before this runs.
+ */
+function plainData(doc: Document.Parsed): unknown {
+  if (doc.schema.tags.some((t) => t.tag === "tag:yaml.org,2002:merge")) return undefined;
+  try {
+    return plainNode(doc.contents);
+  } catch (err) {
+    if (err === NOT_PLAIN) return undefined;
+    throw err;
+  }
+}
+
+function plainNode(node: unknown): unknown {
+  if (node === null || node === undefined) return node;
+  const type = (node as object).constructor;
+  if (type === Scalar) {
+    const value = (node as Scalar).value;
+    if (typeof value === "object" && value !== null) throw NOT_PLAIN;
+    return value;
+  }
+  if (type === YAMLMap) {
+    const map: Record<string, unknown> = {};
+    for (const pair of (node as YAMLMap).items) addPlainPair(map, pair);
+    return map;
+  }
+  if (type === YAMLSeq) {
+    const items = (node as YAMLSeq).items;
+    const seq: unknown[] = new Array(items.length);
+    for (let i = 0; i < items.length; i++) seq[i] = plainNode(items[i]);
+    return seq;
+  }
+  if (type === Pair) return addPlainPair({}, node as Pair);
+  throw NOT_PLAIN;
+}
+
+function addPlainPair(map: Record<string, unknown>, pair: Pair): Record<string, unknown> {
+  const key = pair.key;
+  let name: string;
+  if (key === null) name = "";
+  else if ((key as object).constructor === Scalar) {
+    const value = (key as Scalar).value;
+    if (value === null) name = "";
+    else if (typeof value === "object" || typeof value === "symbol") throw NOT_PLAIN;
+    else name = String(value);
+  } else throw NOT_PLAIN;
+  const value = plainNode(pair.value);
+  if (name in map) Object.defineProperty(map, name, { value, writable: true, enumerable: true, configurable: true });
+  else map[name] = value;
+  return map;
 }
 
 /** A checked document as plain data; an alias expansion past MAX_ALIAS_COUNT is an input error. */
@@ -168,13 +234,19 @@ export function documentData(doc: Document, file: string, line: number): unknown
 
 /** One document that must be a mapping (a kustomization file, a providers file). */
 export function parseYamlMapping(text: string, file: string): { data: Record<string, unknown>; line: number } {
-  const docs = parseYamlDocuments(text, file);
-  const first = docs[0];
-  if (first === undefined) return { data: {}, line: 1 };
+  const { data, line } = parseYamlMappingDocuments(text, file);
+  return { data, line };
+}
+
+/** parseYamlMapping, with the parsed documents (for a second look at their nodes without a second parse). */
+export function parseYamlMappingDocuments(text: string, file: string): { data: Record<string, unknown>; line: number; docs: Document.Parsed[] } {
+  const parsed = parseCheckedDocuments(text, file);
+  const first = documentsData(parsed.docs, parsed.lineCounter, file)[0];
+  if (first === undefined) return { data: {}, line: 1, docs: parsed.docs };
   if (!isRecord(first.data)) {
     throw new GitopsInputError("expected a YAML mapping", file, first.line);
   }
-  return { data: first.data, line: first.line };
+  return { data: first.data, line: first.line, docs: parsed.docs };
 }
 
 /** A document as a Kubernetes object, or undefined when it is not one (no apiVersion/kind). */
