@@ -218,14 +218,27 @@ export class Repo {
       throw new GitopsInputError(`${rel || "."} is not a readable file in the repository`);
     }
     let bytes: Buffer;
+    let fd: number | undefined;
     try {
-      const real = this.entry(rel).real;
-      const size = fs.statSync(real).size;
+      // One open, then the size from the descriptor: charged before any byte is read, without a
+      // second lookup of the path (a stat of it was a tenth of verify's time beyond parsing).
+      fd = fs.openSync(this.entry(rel).real, "r");
+      const size = fs.fstatSync(fd).size;
       this.budget.chargeFile(rel, size);
-      bytes = fs.readFileSync(real);
+      // The size read, as readFileSync reads a regular file (up to its size, or less at an early end).
+      bytes = Buffer.allocUnsafe(size);
+      let read = 0;
+      while (read < size) {
+        const n = fs.readSync(fd, bytes, read, size - read, read);
+        if (n === 0) break;
+        read += n;
+      }
+      if (read < size) bytes = bytes.subarray(0, read);
     } catch (err) {
       if (isFsError(err)) throw unreadable(rel, err);
       throw err;
+    } finally {
+      if (fd !== undefined) fs.closeSync(fd);
     }
     return bytes;
   }
