@@ -62,12 +62,16 @@ function checkStructure(doc: Document.Parsed, file: string, lineCounter: LineCou
   if (doc.contents === null) return;
   const anchors = new Map<string, Node>();
   const lineOf = (node: Node): number => lineCounter.linePos(node.range?.[0] ?? 0).line;
-  const stack: { node: unknown; depth: number }[] = [{ node: doc.contents, depth: 1 }];
+  // Two parallel stacks (node, depth): no object per node visited.
+  const stack: unknown[] = [doc.contents];
+  const depths: number[] = [1];
   while (stack.length > 0) {
-    const { node, depth } = stack.pop()!;
+    const node = stack.pop();
+    const depth = depths.pop()!;
     if (isPair(node)) {
       // Keys before values, so anchors in keys are seen first.
-      stack.push({ node: node.value, depth }, { node: node.key, depth });
+      stack.push(node.value, node.key);
+      depths.push(depth, depth);
       continue;
     }
     if (node === null || typeof node !== "object") continue;
@@ -83,7 +87,10 @@ function checkStructure(doc: Document.Parsed, file: string, lineCounter: LineCou
     if (isMap(n)) checkUniqueKeys(n.items, file, lineOf);
     if (isMap(n) || isSeq(n)) {
       const items = n.items as unknown[];
-      for (let i = items.length - 1; i >= 0; i--) stack.push({ node: items[i], depth: depth + 1 });
+      for (let i = items.length - 1; i >= 0; i--) {
+        stack.push(items[i]);
+        depths.push(depth + 1);
+      }
     }
   }
 }
@@ -91,15 +98,31 @@ function checkStructure(doc: Document.Parsed, file: string, lineCounter: LineCou
 /** YAML 1.2 §3.2.1.1: the keys of a mapping are unique. Scalars compare by value, as eemeli/yaml's own check does. */
 function checkUniqueKeys(pairs: Pair[], file: string, lineOf: (node: Node) => number): void {
   if (pairs.length < 2) return;
+  const repeated = (pair: Pair, key: unknown): never => {
+    throw new GitopsInputError(`YAML parse error: Map keys must be unique (${JSON.stringify(String(key)).slice(0, 80)} repeats)`, file, lineOf((pair.key ?? pair.value ?? {}) as Node));
+  };
+  const keyOf = (pair: Pair): unknown => (isScalar(pair.key) ? pair.key.value : pair.key);
+  if (pairs.length <= SMALL_MAP) {
+    // Most maps are small: compared pairwise (SameValueZero, as a Set compares), no Set made.
+    for (let i = 1; i < pairs.length; i++) {
+      const key = keyOf(pairs[i]);
+      for (let j = 0; j < i; j++) {
+        const other = keyOf(pairs[j]);
+        if (other === key || (other !== other && key !== key)) repeated(pairs[i], key);
+      }
+    }
+    return;
+  }
   const seen = new Set<unknown>();
   for (const pair of pairs) {
-    const key = isScalar(pair.key) ? pair.key.value : pair.key;
-    if (seen.has(key)) {
-      throw new GitopsInputError(`YAML parse error: Map keys must be unique (${JSON.stringify(String(key)).slice(0, 80)} repeats)`, file, lineOf((pair.key ?? pair.value ?? {}) as Node));
-    }
+    const key = keyOf(pair);
+    if (seen.has(key)) repeated(pair, key);
     seen.add(key);
   }
 }
+
+/** Up to this many keys, a map's keys are compared pairwise (at most 28 comparisons). */
+const SMALL_MAP = 8;
 
 function checkAlias(alias: Alias, anchors: Map<string, Node>, file: string, line: number): void {
   const target = anchors.get(alias.source);

@@ -111,3 +111,19 @@ describe("parseYamlDocuments: plain data without eemeli/yaml's toJS, equal to it
     assert.ok(checked > 50, `${checked} files compared`);
   });
 });
+
+describe("parseYamlDocuments: repeated keys, in small maps (compared pairwise) and large ones (a Set)", () => {
+  const refused = (text: string, line: number) =>
+    assert.throws(() => parseYamlDocuments(text, "d.yaml"), (err: Error) => err instanceof GitopsInputError && err.message.startsWith(`d.yaml:${line}: YAML parse error: Map keys must be unique`));
+  it("names the line of the second occurrence, whatever the map's size", () => {
+    refused("a: 1\nb: 2\nc: 3\nb: 4\n", 4);
+    const large = Array.from({ length: 20 }, (_, i) => `k${i}: ${i}`);
+    refused([...large, "k3: again"].join("\n"), 21);
+  });
+  it("compares keys by value as a Set does: NaN repeats NaN, 0 repeats -0, 1 does not repeat '1'", () => {
+    refused("x: 1\n.nan: a\n.NaN: b\n", 3);
+    refused("0: a\n-0: b\n", 2);
+    refused(Array.from({ length: 12 }, (_, i) => `k${i}: ${i}`).concat(".nan: a", ".NAN: b").join("\n"), 14);
+    assert.deepStrictEqual(parseYamlDocuments("1: a\n'1': b\n", "d.yaml")[0].data, { 1: "b" });
+  });
+});
