@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: how long `verifyRepository` takes on a synthetic repository of N
  * Kustomizations (10 manifests each) and of 4N, against the floor: the time merely to read every
- * YAML file of the repository and parse it with the same parser. Targets (issue 3): verify at most
- * 2x the floor, and 4x the repository in at most 4.5x the time. Exits 1 when one is missed.
+ * YAML file of the repository and parse it with the same parser. Targets: verify at most 1.5x the
+ * floor (issue 12, "verify close to the floor"; issue 3 had set 2x), and 4x the repository in at
+ * most 4.5x the time (issue 3). Exits 1 when one is missed.
  *
  *   npm run bench [-- --kustomizations 2000 --runs 3 --keep]
  */
@@ -15,7 +16,8 @@ import { VerifyResult } from "../gitops/model";
 import { verifyRepository } from "../gitops/verify";
 import { BENCH_CLUSTER, generateRepository, GeneratedRepository } from "./generate";
 
-const TARGET_VERIFY_OVER_FLOOR = 2;
+/** Issue 12: `verify` on the 2,000-Kustomization synthetic repository at most 1.5x the read-and-parse floor. */
+const TARGET_VERIFY_OVER_FLOOR = 1.5;
 const TARGET_SCALING = 4.5;
 
 /** Reads and parses every .yaml/.yml file under `dir`: the least any verification must do. */

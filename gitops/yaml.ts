@@ -1,4 +1,4 @@
-import { Alias, Document, DocumentOptions, LineCounter, Node, Pair, ParseOptions, SchemaOptions, isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments } from "yaml";
+import { Alias, Document, DocumentOptions, LineCounter, Node, Pair, ParseOptions, Scalar, SchemaOptions, YAMLMap, YAMLSeq, isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments } from "yaml";
 import { GitopsInputError } from "./errors";
 import { goYamlScalars } from "./go-yaml-scalars";
 import { K8sObject } from "./model";
@@ -63,12 +63,16 @@ function checkStructure(doc: Document.Parsed, file: string, lineCounter: LineCou
   if (doc.contents === null) return;
   const anchors = new Map<string, Node>();
   const lineOf = (node: Node): number => lineCounter.linePos(node.range?.[0] ?? 0).line;
-  const stack: { node: unknown; depth: number }[] = [{ node: doc.contents, depth: 1 }];
+  // Two parallel stacks (node, depth): no object per node visited.
+  const stack: unknown[] = [doc.contents];
+  const depths: number[] = [1];
   while (stack.length > 0) {
-    const { node, depth } = stack.pop()!;
+    const node = stack.pop();
+    const depth = depths.pop()!;
     if (isPair(node)) {
       // Keys before values, so anchors in keys are seen first.
-      stack.push({ node: node.value, depth }, { node: node.key, depth });
+      stack.push(node.value, node.key);
+      depths.push(depth, depth);
       continue;
     }
     if (node === null || typeof node !== "object") continue;
@@ -84,7 +88,10 @@ function checkStructure(doc: Document.Parsed, file: string, lineCounter: LineCou
     if (isMap(n)) checkUniqueKeys(n.items, file, lineOf);
     if (isMap(n) || isSeq(n)) {
       const items = n.items as unknown[];
-      for (let i = items.length - 1; i >= 0; i--) stack.push({ node: items[i], depth: depth + 1 });
+      for (let i = items.length - 1; i >= 0; i--) {
+        stack.push(items[i]);
+        depths.push(depth + 1);
+      }
     }
   }
 }
@@ -92,15 +99,31 @@ function checkStructure(doc: Document.Parsed, file: string, lineCounter: LineCou
 /** YAML 1.2 §3.2.1.1: the keys of a mapping are unique. Scalars compare by value, as eemeli/yaml's own check does. */
 function checkUniqueKeys(pairs: Pair[], file: string, lineOf: (node: Node) => number): void {
   if (pairs.length < 2) return;
+  const repeated = (pair: Pair, key: unknown): never => {
+    throw new GitopsInputError(`YAML parse error: Map keys must be unique (${JSON.stringify(String(key)).slice(0, 80)} repeats)`, file, lineOf((pair.key ?? pair.value ?? {}) as Node));
+  };
+  const keyOf = (pair: Pair): unknown => (isScalar(pair.key) ? pair.key.value : pair.key);
+  if (pairs.length <= SMALL_MAP) {
+    // Most maps are small: compared pairwise (SameValueZero, as a Set compares), no Set made.
+    for (let i = 1; i < pairs.length; i++) {
+      const key = keyOf(pairs[i]);
+      for (let j = 0; j < i; j++) {
+        const other = keyOf(pairs[j]);
+        if (other === key || (other !== other && key !== key)) repeated(pairs[i], key);
+      }
+    }
+    return;
+  }
   const seen = new Set<unknown>();
   for (const pair of pairs) {
-    const key = isScalar(pair.key) ? pair.key.value : pair.key;
-    if (seen.has(key)) {
-      throw new GitopsInputError(`YAML parse error: Map keys must be unique (${JSON.stringify(String(key)).slice(0, 80)} repeats)`, file, lineOf((pair.key ?? pair.value ?? {}) as Node));
-    }
+    const key = keyOf(pair);
+    if (seen.has(key)) repeated(pair, key);
     seen.add(key);
   }
 }
+
+/** Up to this many keys, a map's keys are compared pairwise (at most 28 comparisons). */
+const SMALL_MAP = 8;
 
 function checkAlias(alias: Alias, anchors: Map<string, Node>, file: string, line: number): void {
   const target = anchors.get(alias.source);
@@ -153,13 +176,79 @@ export const AS_KUSTOMIZE_READS: SchemaOptions = { customTags: (tags) => [goYaml
 
 export function parseYamlDocuments(text: string, file: string, options: SchemaOptions = {}): { data: unknown; line: number }[] {
   const { docs, lineCounter } = parseCheckedDocuments(text, file, options);
+  return documentsData(docs, lineCounter, file);
+}
+
+function documentsData(docs: Document.Parsed[], lineCounter: LineCounter, file: string): { data: unknown; line: number }[] {
   const out: { data: unknown; line: number }[] = [];
   for (const doc of docs) {
     if (doc.contents === null) continue;
     const line = lineCounter.linePos(doc.contents.range[0]).line;
-    out.push({ data: documentData(doc, file, line), line });
+    out.push({ data: plainData(doc) ?? documentData(doc, file, line), line });
   }
   return out;
+}
+
+/** Thrown inside plainData at a node it leaves to eemeli/yaml's own toJS. */
+const NOT_PLAIN = Symbol("not plain");
+
+/**
+ * A checked YAML 1.2 core-schema document as plain data, as `doc.toJS()` makes it but without
+ * its per-node bookkeeping (anchors, aliases, merge keys): the profile of verify had toJS at a
+ * tenth of the time beyond reading and parsing. Only maps, sequences and scalars of the classes
+ * the core schema makes, keys that are scalars; anything else (an alias, a merge key, a
+ * collection as a key, a tag's own class) returns undefined and the caller uses toJS.
+ * Mirrors eemeli/yaml nodes/addPairToJSMap.js: a null key is "", other keys String(), a key
+ * already in the object (`__proto__`, a repeat) is defined, not assigned. Depth is bounded
+ * by checkStructure before this runs.
+ */
+function plainData(doc: Document.Parsed): unknown {
+  // A merge key (AS_KUSTOMIZE_READS) is a key whose value is a symbol: that document goes to toJS.
+  try {
+    return plainNode(doc.contents);
+  } catch (err) {
+    if (err === NOT_PLAIN) return undefined;
+    throw err;
+  }
+}
+
+function plainNode(node: unknown): unknown {
+  if (node === null || node === undefined) return node;
+  const type = (node as object).constructor;
+  if (type === Scalar) {
+    const value = (node as Scalar).value;
+    if (typeof value === "object" && value !== null) throw NOT_PLAIN;
+    return value;
+  }
+  if (type === YAMLMap) {
+    const map: Record<string, unknown> = {};
+    for (const pair of (node as YAMLMap).items) addPlainPair(map, pair);
+    return map;
+  }
+  if (type === YAMLSeq) {
+    const items = (node as YAMLSeq).items;
+    const seq: unknown[] = new Array(items.length);
+    for (let i = 0; i < items.length; i++) seq[i] = plainNode(items[i]);
+    return seq;
+  }
+  if (type === Pair) return addPlainPair({}, node as Pair);
+  throw NOT_PLAIN;
+}
+
+function addPlainPair(map: Record<string, unknown>, pair: Pair): Record<string, unknown> {
+  const key = pair.key;
+  let name: string;
+  if (key === null) name = "";
+  else if ((key as object).constructor === Scalar) {
+    const value = (key as Scalar).value;
+    if (value === null) name = "";
+    else if (typeof value === "object" || typeof value === "symbol") throw NOT_PLAIN;
+    else name = String(value);
+  } else throw NOT_PLAIN;
+  const value = plainNode(pair.value);
+  if (name in map) Object.defineProperty(map, name, { value, writable: true, enumerable: true, configurable: true });
+  else map[name] = value;
+  return map;
 }
 
 /** A checked document as plain data; an alias expansion past MAX_ALIAS_COUNT is an input error. */
@@ -176,13 +265,19 @@ export function documentData(doc: Document, file: string, line: number): unknown
 
 /** One document that must be a mapping (a kustomization file, a providers file). */
 export function parseYamlMapping(text: string, file: string): { data: Record<string, unknown>; line: number } {
-  const docs = parseYamlDocuments(text, file);
-  const first = docs[0];
-  if (first === undefined) return { data: {}, line: 1 };
+  const { data, line } = parseYamlMappingDocuments(text, file);
+  return { data, line };
+}
+
+/** parseYamlMapping, with the parsed documents (for a second look at their nodes without a second parse). */
+export function parseYamlMappingDocuments(text: string, file: string): { data: Record<string, unknown>; line: number; docs: Document.Parsed[] } {
+  const parsed = parseCheckedDocuments(text, file);
+  const first = documentsData(parsed.docs, parsed.lineCounter, file)[0];
+  if (first === undefined) return { data: {}, line: 1, docs: parsed.docs };
   if (!isRecord(first.data)) {
     throw new GitopsInputError("expected a YAML mapping", file, first.line);
   }
-  return { data: first.data, line: first.line };
+  return { data: first.data, line: first.line, docs: parsed.docs };
 }
 
 /** A document as a Kubernetes object, or undefined when it is not one (no apiVersion/kind). */

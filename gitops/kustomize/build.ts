@@ -2,9 +2,9 @@ import * as path from "path";
 import { GitopsInputError } from "../errors";
 import { K8sObject, SourceLocation, Unresolved, UnresolvedReason } from "../model";
 import { Repo } from "../repo";
-import { AS_KUSTOMIZE_READS, isRecord, parseManifests, parseYamlDocuments, parseYamlMapping } from "../yaml";
+import { AS_KUSTOMIZE_READS, isRecord, parseManifests, parseYamlDocuments, parseYamlMappingDocuments } from "../yaml";
 import { GeneratorError, runGenerators, withHashSuffixes } from "./configmaps";
-import { kustomizationTypeErrors } from "./fields";
+import { kustomizationTypeErrors, typeErrorsIn } from "./fields";
 import { fixNameReferences } from "./namereference";
 import { generatedResources, kustomizationFileIn } from "./generator";
 import { effectiveNamespace, idOf, Json } from "./objects";
@@ -12,6 +12,7 @@ import { applyPatches, Patch, patchesFromText, patchObjects } from "./patches";
 import { SelectorError } from "./selector";
 import { optionsKey, ResolveOptions, SourceIgnore } from "./sourceignore";
 import { TransformError, withAnnotations, withImages, withLabels, withNameAffixes, withNamespace, withReplicas } from "./transformers";
+import { readsAlikeInYaml11 } from "./yaml11";
 
 /** What a path applies: the objects kustomize would emit, and what could not be read offline. */
 export interface Resolution {
@@ -28,6 +29,8 @@ interface Session {
   repo: Repo;
   ignore: SourceIgnore;
   manifests: Map<string, K8sObject[]>;
+  /** Kustomization files as read, by file: a file both referenced and built is parsed once. */
+  kustomizations: Map<string, KustomizationFile>;
   /** A directory's accumulated build, before the top build's hash suffixes. */
   directories: Map<string, Resolution>;
   /** resolvePath results. */
@@ -47,7 +50,7 @@ function sessionOf(repo: Repo, options: ResolveOptions | undefined): Session {
   const key = optionsKey(options);
   let s = byOptions.get(key);
   if (s === undefined) {
-    s = { repo, ignore: new SourceIgnore(repo, options), manifests: new Map(), directories: new Map(), built: new Map(), resolving: new Set() };
+    s = { repo, ignore: new SourceIgnore(repo, options), manifests: new Map(), kustomizations: new Map(), directories: new Map(), built: new Map(), resolving: new Set() };
     byOptions.set(key, s);
   }
   return s;
@@ -247,10 +250,18 @@ interface KustomizationFile {
   dir: string;
   file: string;
   k: Json;
+  /** Whether YAML 1.1, as kustomize reads the file, gives the same data (so `k` serves its type check). */
+  alikeInYaml11: boolean;
 }
 
 function readKustomization(s: Session, dir: string, file: string): KustomizationFile {
-  return { dir, file, k: parseYamlMapping(s.repo.readText(file), file).data };
+  let kf = s.kustomizations.get(file);
+  if (kf === undefined) {
+    const { data, docs } = parseYamlMappingDocuments(s.repo.readText(file), file);
+    kf = { dir, file, k: data, alikeInYaml11: readsAlikeInYaml11(docs) };
+    s.kustomizations.set(file, kf);
+  }
+  return kf;
 }
 
 const isComponentFile = (kf: KustomizationFile) => kf.k.kind === "Component";
@@ -343,7 +354,7 @@ function withFluxFields(k: Json, spec: Json): Json {
 function kustomizationDirectory(s: Session, dir: string, kfile: string | undefined, parent: Resolution | undefined, flux?: FluxFields): Resolution {
   const { repo } = s;
   // No file: the top of a Flux spec.path, whose generated kustomization lists what generator.ts finds.
-  const kf = kfile === undefined ? { dir, file: dir, k: {} } : readKustomization(s, dir, kfile);
+  const kf: KustomizationFile = kfile === undefined ? { dir, file: dir, k: {}, alikeInYaml11: true } : readKustomization(s, dir, kfile);
   const k: Json = flux === undefined ? kf.k : withFluxFields(kf.k, flux.spec);
   const at = (needle: string): SourceLocation => (kfile === undefined ? { file: dir, line: 1 } : { file: kfile, line: lineOf(repo, kfile, needle) });
   const result: Resolution = { objects: [...(parent?.objects ?? [])], unresolved: [...(parent?.unresolved ?? [])] };
@@ -351,7 +362,7 @@ function kustomizationDirectory(s: Session, dir: string, kfile: string | undefin
     result.unresolved.push({ reason, ref, source });
   };
   if (kfile !== undefined) {
-    for (const problem of kustomizationTypeErrors(repo.readText(kfile))) {
+    for (const problem of kf.alikeInYaml11 ? typeErrorsIn(kf.k) : kustomizationTypeErrors(repo.readText(kfile))) {
       fail("kustomize-error", problem, at(problem.replace(/[.[].*$/, "")));
     }
   }

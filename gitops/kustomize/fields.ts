@@ -15,6 +15,14 @@ export function kustomizationTypeErrors(text: string): string[] {
   } catch {
     return []; // syntax errors are reported by the YAML 1.2 reader, with lines
   }
+  return typeErrorsIn(k);
+}
+
+/**
+ * The same check on a kustomization already read as data, for a file that YAML 1.1 reads exactly
+ * as YAML 1.2 did (gitops/kustomize/yaml11.ts): no second parse.
+ */
+export function typeErrorsIn(k: unknown): string[] {
   if (!isRecord(k)) return [];
   const errors: string[] = [];
   const want = (value: unknown, type: "string" | "boolean" | "number", where: string) => {

@@ -37,6 +37,45 @@ function patternLines(text: string): string[] {
 interface Scoped {
   dir: string;
   matcher: Ignore;
+  /** The group's names as one expression, when every pattern is a plain name glob (see nameGlobs). */
+  names?: NameGlobs;
+}
+
+/**
+ * A pattern the fast path decides by itself: not negated, a name with no slash but an optional
+ * trailing one (directories only) and an optional leading double-star slash, made of letters,
+ * digits, `.`, `_`, `-` and the wildcards `*` and `?`. In gitignore syntax (go-git's
+ * plumbing/format/gitignore pattern.go, simpleNameMatch; the `ignore` package alike) such a
+ * pattern matches an entry anywhere below the pattern file's directory by its last path segment
+ * alone. Flux's default and VCS exclusions are all of this form. Anything else (negation `!`,
+ * an anchored or inner slash, `**` inside a name, brackets, escapes, spaces) goes to `ignore`.
+ */
+const NAME_GLOB = /^(?:\*\*\/)?((?:[A-Za-z0-9._-]|\*(?!\*)|\?)+)(\/?)$/;
+
+/** A group's name globs, compiled: `any` for every entry, `dirs` for directories only. */
+interface NameGlobs {
+  any?: RegExp;
+  dirs?: RegExp;
+}
+
+/** The group's name globs when every line is one, else undefined (the group then needs `ignore`). */
+function nameGlobs(lines: string[]): NameGlobs | undefined {
+  const any: string[] = [];
+  const dirs: string[] = [];
+  for (const line of lines) {
+    const m = NAME_GLOB.exec(line);
+    if (m === null || /^\.+$/.test(m[1])) return undefined;
+    // `*` and `?` never cross a slash; the `ignore` package matches case-insensitively by default,
+    // and this path must give the same verdicts as it.
+    const source = m[1].replace(/\./g, "\\.").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]");
+    (m[2] === "/" ? dirs : any).push(source);
+  }
+  const compile = (sources: string[]) => (sources.length === 0 ? undefined : new RegExp(`^(?:${sources.join("|")})$`, "i"));
+  return { any: compile(any), dirs: compile(dirs) };
+}
+
+function scoped(dir: string, lines: string[]): Scoped {
+  return { dir, matcher: ignore().add(lines), names: nameGlobs(lines) };
 }
 
 /**
@@ -47,16 +86,20 @@ interface Scoped {
  */
 export class SourceIgnore {
   private groups: Scoped[] | undefined;
-  private readonly verdicts = new Map<string, boolean>();
+  /** Whether every group is name globs, so `ignore` is not needed (set with `groups`). */
+  private allNames = false;
+  /** ignored(), by path (a trailing slash for a directory). */
+  private readonly paths = new Map<string, boolean>();
 
-  constructor(private readonly repo: Repo, private readonly options: ResolveOptions = {}) {}
+  /** `fastPath: false` decides every path with the `ignore` package (for the tests that compare both). */
+  constructor(private readonly repo: Repo, private readonly options: ResolveOptions = {}, private readonly fastPath = true) {}
 
   /** sourceignore.LoadIgnorePatterns: every `.sourceignore` in the tree, parents before children, `.git` skipped. */
   private sourceignoreFiles(dir: string, out: Scoped[]): void {
     const file = this.repo.join(dir, ".sourceignore");
     if (this.repo.isFile(file)) {
       const lines = patternLines(this.repo.readText(file));
-      if (lines.length > 0) out.push({ dir, matcher: ignore().add(lines) });
+      if (lines.length > 0) out.push(scoped(dir, lines));
     }
     for (const entry of this.repo.list(dir)) {
       if (entry.isDirectory && entry.name !== ".git") this.sourceignoreFiles(entry.path, out);
@@ -68,37 +111,59 @@ export class SourceIgnore {
       const own: Scoped[] = [];
       this.sourceignoreFiles("", own);
       const specLines = this.options.ignore === undefined ? [] : patternLines(this.options.ignore);
-      if (specLines.length > 0) own.push({ dir: "", matcher: ignore().add(specLines) });
+      if (specLines.length > 0) own.push(scoped("", specLines));
       const base = own.length > 0 ? VCS_PATTERNS : [...VCS_PATTERNS, ...DEFAULT_PATTERNS];
-      this.groups = [{ dir: "", matcher: ignore().add(base) }, ...own];
+      this.groups = [scoped("", base), ...own];
+      this.allNames = this.fastPath && this.groups.every((g) => g.names !== undefined);
     }
     return this.groups;
+  }
+
+  /** Whether every path is decided by name globs alone, without the `ignore` package (for the tests). */
+  get decidedByName(): boolean {
+    this.groupsOf();
+    return this.allNames;
   }
 
   /** Whether `p` (repo-relative; "" is the root, never ignored) is left out: it or a directory above it is ignored. */
   ignored(p: string, isDirectory: boolean): boolean {
     if (p === "") return false;
-    const parts = p.split("/");
-    for (let k = 1; k <= parts.length; k++) {
-      if (this.entryIgnored(parts.slice(0, k), k < parts.length || isDirectory)) return true;
+    const groups = this.groupsOf();
+    const key = isDirectory ? `${p}/` : p;
+    let result = this.paths.get(key);
+    if (result === undefined) {
+      const slash = p.lastIndexOf("/");
+      result = (slash > 0 && this.ignored(p.slice(0, slash), true)) ||
+        (this.allNames ? this.nameIgnored(groups, p, slash, isDirectory) : this.entryIgnored(p, isDirectory));
+      this.paths.set(key, result);
+    }
+    return result;
+  }
+
+  /**
+   * Every group is name globs (none negated): an entry is left out when its own name matches a
+   * glob of a group above it, since a directory above it that matched was already found by
+   * `ignored`. Equal to entryIgnored's verdict on such groups (test/gitops/sourceignore.test.ts).
+   */
+  private nameIgnored(groups: Scoped[], p: string, slash: number, isDirectory: boolean): boolean {
+    const name = slash < 0 ? p : p.slice(slash + 1);
+    for (const g of groups) {
+      if (g.dir !== "" && !p.startsWith(`${g.dir}/`)) continue;
+      const globs = g.names!;
+      if (globs.any?.test(name) || (isDirectory && globs.dirs?.test(name))) return true;
     }
     return false;
   }
 
-  private entryIgnored(parts: string[], isDirectory: boolean): boolean {
-    const full = parts.join("/");
-    const key = full + (isDirectory ? "/" : "");
-    let result = this.verdicts.get(key);
-    if (result === undefined) {
-      result = false;
-      for (const g of this.groupsOf()) {
-        if (g.dir !== "" && !full.startsWith(`${g.dir}/`)) continue;
-        const rel = g.dir === "" ? full : full.slice(g.dir.length + 1);
-        const t = g.matcher.test(rel + (isDirectory ? "/" : ""));
-        if (t.ignored) result = true;
-        else if (t.unignored) result = false;
-      }
-      this.verdicts.set(key, result);
+  /** One entry's verdict with the `ignore` package: the last group with a verdict wins. */
+  private entryIgnored(full: string, isDirectory: boolean): boolean {
+    let result = false;
+    for (const g of this.groupsOf()) {
+      if (g.dir !== "" && !full.startsWith(`${g.dir}/`)) continue;
+      const rel = g.dir === "" ? full : full.slice(g.dir.length + 1);
+      const t = g.matcher.test(rel + (isDirectory ? "/" : ""));
+      if (t.ignored) result = true;
+      else if (t.unignored) result = false;
     }
     return result;
   }

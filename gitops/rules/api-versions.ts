@@ -17,13 +17,21 @@ function describe(o: K8sObject): string {
   return `${o.kind} ${o.namespace === undefined ? "" : `${o.namespace}/`}${o.name} (${o.apiVersion})`;
 }
 
-/** Which node applies an object, for the finding's `kustomization` (undefined: the root applies it). */
+/**
+ * Which node applies an object, for the finding's `kustomization` (undefined: the root applies it).
+ * The index over every object is built at the first finding, not for a repository without any.
+ */
 function owners(context: RuleContext): (o: K8sObject) => GraphNode | undefined {
-  const byPlace = new Map<string, GraphNode>();
-  for (const n of context.nodes) {
-    for (const x of n.objects) if (!byPlace.has(`${x.source.file}:${x.source.line}`)) byPlace.set(`${x.source.file}:${x.source.line}`, n);
-  }
-  return (o) => byPlace.get(`${o.source.file}:${o.source.line}`);
+  let byPlace: Map<string, GraphNode> | undefined;
+  return (o) => {
+    if (byPlace === undefined) {
+      byPlace = new Map<string, GraphNode>();
+      for (const n of context.nodes) {
+        for (const x of n.objects) if (!byPlace.has(`${x.source.file}:${x.source.line}`)) byPlace.set(`${x.source.file}:${x.source.line}`, n);
+      }
+    }
+    return byPlace.get(`${o.source.file}:${o.source.line}`);
+  };
 }
 
 /** In stack mode, Flux's own install manifests are reported once as leftovers, not per API. */

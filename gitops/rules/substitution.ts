@@ -7,12 +7,15 @@ import { isRecord } from "../yaml";
 
 /** Every variable use in an object's strings (keys included: Flux substitutes the serialized YAML). */
 function usesIn(value: unknown, out: VariableUse[]): VariableUse[] {
-  if (typeof value === "string") out.push(...variableUses(value));
-  else if (Array.isArray(value)) for (const v of value) usesIn(v, out);
-  else if (isRecord(value)) {
-    for (const [k, v] of Object.entries(value)) {
+  // Most strings hold no `${`: tested here, so that they cost no call and no empty list.
+  if (typeof value === "string") {
+    if (value.includes("${")) out.push(...variableUses(value));
+  } else if (Array.isArray(value)) {
+    for (const v of value) usesIn(v, out);
+  } else if (isRecord(value)) {
+    for (const k of Object.keys(value)) {
       if (k.includes("${")) out.push(...variableUses(k));
-      usesIn(v, out);
+      usesIn(value[k], out);
     }
   }
   return out;

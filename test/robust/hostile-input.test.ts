@@ -146,20 +146,23 @@ describe("hostile input: bounded work", () => {
   describe("unreadable files name the file", () => {
     it("EACCES on a manifest is an input error naming it (verify)", () => {
       const repo = exampleCopy();
-      // The module object itself: `import * as` gives a read-only view of it.
-      const realFs = require("fs") as { readFileSync: typeof fs.readFileSync };
-      const original = realFs.readFileSync;
+      // The module object itself: `import * as` gives a read-only view of it. Both ways of opening
+      // a file by name are denied (Repo opens, then reads from the descriptor).
+      const realFs = require("fs") as { readFileSync: typeof fs.readFileSync; openSync: typeof fs.openSync };
+      const originals = { readFileSync: realFs.readFileSync, openSync: realFs.openSync };
       const denied = fs.realpathSync(path.join(repo, CLUSTER));
-      (realFs as { readFileSync: unknown }).readFileSync = function (this: unknown, file: fs.PathOrFileDescriptor, ...rest: unknown[]) {
-        if (typeof file === "string" && file.startsWith(denied + path.sep)) {
-          throw Object.assign(new Error(`EACCES: permission denied, open '${file}'`), { code: "EACCES", syscall: "open", path: file });
-        }
-        return (original as (...a: unknown[]) => unknown).call(this, file, ...rest);
-      };
+      for (const name of ["readFileSync", "openSync"] as const) {
+        (realFs as Record<string, unknown>)[name] = function (this: unknown, file: fs.PathOrFileDescriptor, ...rest: unknown[]) {
+          if (typeof file === "string" && file.startsWith(denied + path.sep)) {
+            throw Object.assign(new Error(`EACCES: permission denied, open '${file}'`), { code: "EACCES", syscall: "open", path: file });
+          }
+          return (originals[name] as (...a: unknown[]) => unknown).call(this, file, ...rest);
+        };
+      }
       try {
         inputError(() => verifyRepository(repo, CLUSTER), /^clusters\/development\/[^:]+: /, /cannot be read: permission denied/);
       } finally {
-        realFs.readFileSync = original;
+        Object.assign(realFs, originals);
       }
     });
 
