@@ -112,16 +112,22 @@ function seeds(): Seed[] {
   out.push({ command: "plan", source: "<project>", argv: ["plan", "--stack", "development"] });
   out.push({ command: "plan", source: "<project>", argv: ["plan", "--stack", "production", "--format", "json"] });
 
-  for (const command of ["build", "migrate"] as const) {
-    if (!listed.has(command)) continue;
-    const usage = usageOf(command);
+  if (listed.has("migrate")) {
+    const usage = usageOf("migrate");
     for (const { source, cluster } of clusters.slice(0, 2)) {
-      const argv: string[] = [command];
-      if (/--repo\b/.test(usage)) argv.push("--repo", "{repo}");
-      if (/--cluster\b/.test(usage)) argv.push("--cluster", cluster);
-      else if (/--path\b/.test(usage)) argv.push("--path", cluster);
-      out.push({ command, source, argv });
-      if (/--write\b/.test(usage)) out.push({ command, source, argv: [...argv, "--write"] });
+      const argv = ["migrate", "--repo", "{repo}", "--cluster", cluster];
+      out.push({ command: "migrate", source, argv });
+      if (/--write\b/.test(usage)) out.push({ command: "migrate", source, argv: [...argv, "--write"] });
+    }
+  }
+  if (listed.has("build")) {
+    // A directory, the root Kustomization, and the first Kustomization the cluster directory names.
+    for (const { source, cluster } of clusters.slice(0, 2)) {
+      out.push({ command: "build", source, argv: ["build", "--repo", "{repo}", "--path", cluster] });
+      out.push({ command: "build", source, argv: ["build", "--repo", "{repo}", "--cluster", cluster, "--kustomization", "flux-system/flux-system"] });
+      const child = fs.readdirSync(path.join(source, cluster)).map((f) => fs.readFileSync(path.join(source, cluster, f), "utf8"))
+        .map((t) => /kind: Kustomization\s*\nmetadata:\s*\n\s+name: ([a-z0-9-]+)/.exec(t)?.[1]).find((n) => n !== undefined);
+      if (child !== undefined) out.push({ command: "build", source, argv: ["build", "--repo", "{repo}", "--cluster", cluster, "--kustomization", `flux-system/${child}`] });
     }
   }
   return out;
