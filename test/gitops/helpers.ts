@@ -36,3 +36,18 @@ export function fluxKustomization(name: string, spec: Record<string, unknown>, n
 }
 
 export const FIXTURES = path.join(__dirname, "..", "fixtures", "ordering");
+
+/** Every file whose name matches `name` under the example repository and the test fixtures. */
+export function exampleAndFixtureFiles(name: RegExp): string[] {
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) walk(full);
+      else if (name.test(e.name)) files.push(full);
+    }
+  };
+  walk(path.join(__dirname, "..", "..", "examples"));
+  walk(path.join(__dirname, "..", "fixtures"));
+  return files;
+}

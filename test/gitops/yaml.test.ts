@@ -1,8 +1,8 @@
 import * as assert from "assert";
 import { GitopsInputError } from "../../gitops/errors";
 import * as fs from "fs";
-import * as path from "path";
 import { documentData, groupOf, parseCheckedDocuments, parseManifests, parseYamlDocuments } from "../../gitops/yaml";
+import { exampleAndFixtureFiles } from "./helpers";
 
 describe("parseManifests: multi-document YAML as Kubernetes objects", () => {
   it("keeps each object's start line and group, skipping empty and non-Kubernetes documents", () => {
@@ -82,16 +82,7 @@ describe("parseYamlDocuments: plain data without eemeli/yaml's toJS, equal to it
   });
 
   it("every YAML file of the example repository and the test fixtures", () => {
-    const files: string[] = [];
-    const walk = (dir: string) => {
-      for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-        const full = path.join(dir, e.name);
-        if (e.isDirectory()) walk(full);
-        else if (/\.ya?ml$/.test(e.name)) files.push(full);
-      }
-    };
-    walk(path.join(__dirname, "../../examples"));
-    walk(path.join(__dirname, "../fixtures"));
+    const files = exampleAndFixtureFiles(/\.ya?ml$/);
     let checked = 0;
     for (const file of files) {
       const text = fs.readFileSync(file, "utf8");

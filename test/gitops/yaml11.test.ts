@@ -1,13 +1,12 @@
 import * as assert from "assert";
 import * as fs from "fs";
-import * as path from "path";
 import { parse } from "yaml";
 import { kustomizationTypeErrors, typeErrorsIn } from "../../gitops/kustomize/fields";
 import { readsAlikeInYaml11 } from "../../gitops/kustomize/yaml11";
 import { resolvePath } from "../../gitops/kustomize";
 import { Repo } from "../../gitops/repo";
 import { parseYamlMappingDocuments } from "../../gitops/yaml";
-import { writeRepo } from "./helpers";
+import { exampleAndFixtureFiles, writeRepo } from "./helpers";
 
 /** Whether the 1.2 parse is judged alike, and if so that it really is: same data and same type errors as a 1.1 parse. */
 function alike(text: string): boolean {
@@ -49,16 +48,7 @@ describe("kustomization files: the YAML 1.1 type check without a second parse wh
   });
 
   it("every kustomization file of the example repository and the test fixtures", () => {
-    const files: string[] = [];
-    const walk = (dir: string) => {
-      for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-        const full = path.join(dir, e.name);
-        if (e.isDirectory()) walk(full);
-        else if (/^kustomization\.ya?ml$|^Kustomization$/.test(e.name)) files.push(full);
-      }
-    };
-    walk(path.join(__dirname, "../../examples"));
-    walk(path.join(__dirname, "../fixtures"));
+    const files = exampleAndFixtureFiles(/^kustomization\.ya?ml$|^Kustomization$/);
     let fast = 0;
     for (const file of files) {
       let ok = true;
