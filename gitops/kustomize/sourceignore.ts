@@ -65,17 +65,18 @@ function nameGlobs(lines: string[]): NameGlobs | undefined {
   for (const line of lines) {
     const m = NAME_GLOB.exec(line);
     if (m === null || /^\.+$/.test(m[1])) return undefined;
-    // `*` and `?` never cross a slash; the `ignore` package matches case-insensitively by default,
-    // and this path must give the same verdicts as it.
+    // `*` and `?` never cross a slash; case counts, as in go-git's wildmatch (and `ignore` below).
     const source = m[1].replace(/\./g, "\\.").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]");
     (m[2] === "/" ? dirs : any).push(source);
   }
-  const compile = (sources: string[]) => (sources.length === 0 ? undefined : new RegExp(`^(?:${sources.join("|")})$`, "i"));
+  const compile = (sources: string[]) => (sources.length === 0 ? undefined : new RegExp(`^(?:${sources.join("|")})$`));
   return { any: compile(any), dirs: compile(dirs) };
 }
 
 function scoped(dir: string, lines: string[]): Scoped {
-  return { dir, matcher: ignore().add(lines), names: nameGlobs(lines) };
+  // go-git's gitignore matcher, which source-controller uses, is case-sensitive
+  // (plumbing/format/gitignore pattern.go: wildmatch without wmCasefold); `ignore` is not by default.
+  return { dir, matcher: ignore({ ignorecase: false }).add(lines), names: nameGlobs(lines) };
 }
 
 /**

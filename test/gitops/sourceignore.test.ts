@@ -63,10 +63,11 @@ describe("SourceIgnore: name globs decided without the ignore package, with the 
     const { fast, ignored } = compareBoth(tree);
     assert.strictEqual(fast, true);
     // fluxcd/pkg sourceignore: *.png at any depth (and a directory so named, with its contents),
-    // .git/ only as a directory, **/.sops.yaml and **/.flux.yaml at any depth, cloudbuild.yaml by name.
+    // .git/ only as a directory, **/.sops.yaml and **/.flux.yaml at any depth, cloudbuild.yaml by
+    // name. Case counts, as in go-git's matcher: logo.PNG is kept.
     assert.deepStrictEqual(ignored, [
       ".git/", ".github/", ".gitignore", "apps/bundle.tar.gz", "apps/cloudbuild.yaml", "apps/images.png/",
-      "apps/logo.PNG", "apps/nested/.flux.yaml", "apps/nested/.sops.yaml",
+      "apps/nested/.flux.yaml", "apps/nested/.sops.yaml",
     ]);
   });
 
@@ -81,6 +82,14 @@ describe("SourceIgnore: name globs decided without the ignore package, with the 
     assert.deepStrictEqual(ignored, [
       ".git/", ".gitignore", "apps/a.yaml", "apps/c.draft.yaml", "apps/drafts/", "apps/tmp/", "apps/x.yaml",
     ]);
+  });
+
+  it("case counts on both paths, as in go-git's matcher: `*.YAML` and `[A]pps/` leave apps/ alone", () => {
+    // spec.ignore replaces the defaults, so only the patterns below decide apps/.
+    for (const patterns of ["*.YAML\n", "[A]pps/\n*.YAML\n"]) {
+      assert.deepStrictEqual(compareBoth(tree, patterns).ignored.filter((p) => p.startsWith("apps/")), [], patterns);
+      assert.ok(compareBoth(tree, patterns.toLowerCase()).ignored.includes("apps/a.yaml") || compareBoth(tree, patterns.toLowerCase()).ignored.includes("apps/"), patterns.toLowerCase());
+    }
   });
 
   it("a GitRepository's spec.ignore of name globs applies to the whole source", () => {
