@@ -169,7 +169,7 @@ function chooseRoot(repo: Repo, cluster: string, objects: K8sObject[], mode: Boo
       sourceRef: { kind, name },
     }, o.source);
     const kustomize = isRecord(spec.kustomize) ? spec.kustomize : {};
-    fromInstance = applyPatches([ks], fluxSpecPatches({ patches: kustomize.patches }))[0] ?? ks;
+    fromInstance = applyPatches([ks], fluxSpecPatches({ patches: kustomize.patches }, o.source))[0] ?? ks;
     break;
   }
   if (mode === "stack") {

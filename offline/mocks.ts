@@ -68,27 +68,21 @@ const ec2Kinds: Record<string, [idPrefix: string, arnKind: string]> = {
 
 const OFFLINE_CA = Buffer.from("-----BEGIN CERTIFICATE-----\nMIIC/jCCAeagAwIBAgIBADANBgkqhkiG9w0BAQsFADAVMRMwEQYDVQQDEwprdWJl\ncm5ldGVzMB4XDTI2MDEwMTAwMDAwMFoXDTM2MDEwMTAwMDAwMFowFTETMBEGA1UE\n-----END CERTIFICATE-----\n").toString("base64");
 
-/** The kubeconfig `aws eks update-kubeconfig` writes: token from `aws eks get-token`. */
-function kubeconfigFor(clusterName: string, endpoint: string, region: string): State {
+/** A kubeconfig whose one user runs `aws <args>` for a token (the shape both kubeconfigs below share). */
+function execKubeconfig(server: unknown, caData: unknown, args: string[], env?: { name: string; value: string }[]): State {
   return {
     apiVersion: "v1",
     kind: "Config",
-    clusters: [{ name: "kubernetes", cluster: { server: endpoint, "certificate-authority-data": OFFLINE_CA } }],
+    clusters: [{ name: "kubernetes", cluster: { server, "certificate-authority-data": caData } }],
     contexts: [{ name: "aws", context: { cluster: "kubernetes", user: "aws" } }],
     "current-context": "aws",
-    users: [
-      {
-        name: "aws",
-        user: {
-          exec: {
-            apiVersion: "client.authentication.k8s.io/v1beta1",
-            command: "aws",
-            args: ["eks", "get-token", "--cluster-name", clusterName, "--region", region, "--output", "json"],
-          },
-        },
-      },
-    ],
+    users: [{ name: "aws", user: { exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: "aws", args, ...(env === undefined ? {} : { env }) } } }],
   };
+}
+
+/** The kubeconfig `aws eks update-kubeconfig` writes: token from `aws eks get-token`. */
+function kubeconfigFor(clusterName: string, endpoint: string, region: string): State {
+  return execKubeconfig(endpoint, OFFLINE_CA, ["eks", "get-token", "--cluster-name", clusterName, "--region", region, "--output", "json"]);
 }
 
 /** The exec arguments pulumi-eks's generateKubeconfig gives `aws eks get-token` (nodejs/eks/cluster/cluster.ts). */
@@ -104,26 +98,8 @@ function kubeconfigWithCredentials(state: Record<string, any>, region: string, i
   const cluster = state.eksCluster ?? {};
   const roleArn = typeof inputs.roleArn === "string" && inputs.roleArn !== "" ? inputs.roleArn : undefined;
   const profileName = typeof inputs.profileName === "string" && inputs.profileName !== "" ? inputs.profileName : undefined;
-  return JSON.stringify({
-    apiVersion: "v1",
-    clusters: [{ cluster: { server: cluster.endpoint, "certificate-authority-data": cluster.certificateAuthority?.data }, name: "kubernetes" }],
-    contexts: [{ context: { cluster: "kubernetes", user: "aws" }, name: "aws" }],
-    "current-context": "aws",
-    kind: "Config",
-    users: [
-      {
-        name: "aws",
-        user: {
-          exec: {
-            apiVersion: "client.authentication.k8s.io/v1beta1",
-            command: "aws",
-            args: getTokenArgs(String(cluster.name), region, roleArn, profileName),
-            env: [{ name: "KUBERNETES_EXEC_INFO", value: '{"apiVersion": "client.authentication.k8s.io/v1beta1"}' }],
-          },
-        },
-      },
-    ],
-  });
+  return JSON.stringify(execKubeconfig(cluster.endpoint, cluster.certificateAuthority?.data, getTokenArgs(String(cluster.name), region, roleArn, profileName),
+    [{ name: "KUBERNETES_EXEC_INFO", value: '{"apiVersion": "client.authentication.k8s.io/v1beta1"}' }]));
 }
 
 /**

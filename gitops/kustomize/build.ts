@@ -8,7 +8,7 @@ import { kustomizationTypeErrors, typeErrorsIn } from "./fields";
 import { fixNameReferences } from "./namereference";
 import { generatedResources, kustomizationFileIn } from "./generator";
 import { effectiveNamespace, idOf, Json } from "./objects";
-import { applyPatches, Patch, patchesFromText, patchObjects } from "./patches";
+import { applyPatches, fluxPatchLists, Patch, patchesFromText, patchObjects } from "./patches";
 import { SelectorError } from "./selector";
 import { optionsKey, ResolveOptions, SourceIgnore } from "./sourceignore";
 import { TransformError, withAnnotations, withImages, withLabels, withNameAffixes, withNamespace, withReplicas } from "./transformers";
@@ -147,33 +147,6 @@ function writtenFluxFields(spec: Json): Json | undefined {
   return out;
 }
 
-/** The spec's patch lists, each as the generator appends it to the kustomization's list of that kind. */
-function fluxPatchLists(flux: FluxFields): { strategicMerge: Patch[]; patches: Patch[]; json6902: Patch[] } {
-  const { spec, source } = flux;
-  const strategicMerge: Patch[] = [];
-  for (const body of Array.isArray(spec.patchesStrategicMerge) ? spec.patchesStrategicMerge : []) {
-    if (isRecord(body)) strategicMerge.push({ body, source });
-  }
-  const entries = (field: string, list: unknown): Patch[] => {
-    const out: Patch[] = [];
-    (Array.isArray(list) ? list : []).forEach((entry, i) => {
-      if (!isRecord(entry)) return;
-      const target = isRecord(entry.target) ? entry.target : undefined;
-      if (Array.isArray(entry.patch)) out.push({ body: entry.patch, target, source });
-      if (typeof entry.patch !== "string" || entry.patch.trim() === "") return;
-      try {
-        out.push(...patchesFromText(entry.patch, source.file, target, source));
-      } catch (e) {
-        // The patch is a string inside the Kustomization: its own line numbers mean nothing in the file.
-        if (!(e instanceof GitopsInputError)) throw e;
-        throw new GitopsInputError(`spec.${field}[${i}].patch: ${e.message.replace(/^.*?:\d+: /, "")}`, source.file, source.line);
-      }
-    });
-    return out;
-  };
-  return { strategicMerge, patches: entries("patches", spec.patches), json6902: entries("patchesJson6902", spec.patchesJson6902) };
-}
-
 /** The kustomization's `images` with the spec's merged in by name, as the generator merges them. */
 function mergedImages(own: unknown, spec: Json): unknown[] {
   const images = (Array.isArray(own) ? own : []).map((i) => (isRecord(i) ? { ...i } : i));
@@ -196,7 +169,7 @@ function mergedImages(own: unknown, spec: Json): unknown[] {
 
 /** A spec.path that is a file: the spec's patches and targetNamespace on its objects. */
 function fieldsAppliedToFile(result: Resolution, flux: FluxFields): Resolution {
-  const lists = fluxPatchLists(flux);
+  const lists = fluxPatchLists(flux.spec, flux.source);
   let objects = applyPatches(result.objects, [...lists.strategicMerge, ...lists.patches, ...lists.json6902]);
   if (typeof flux.spec.targetNamespace === "string") objects = withNamespace(objects, flux.spec.targetNamespace);
   return { ...result, objects };
@@ -419,7 +392,7 @@ function kustomizationDirectory(s: Session, dir: string, kfile: string | undefin
   };
   try {
     const own = kfile === undefined ? { strategicMerge: [], patches: [], json6902: [] } : kustomizationPatches(s, kf);
-    const added = flux === undefined ? { strategicMerge: [], patches: [], json6902: [] } : fluxPatchLists(flux);
+    const added = flux === undefined ? { strategicMerge: [], patches: [], json6902: [] } : fluxPatchLists(flux.spec, flux.source);
     const loaded = {
       strategicMerge: [...own.strategicMerge, ...added.strategicMerge],
       patches: [...own.patches, ...added.patches],

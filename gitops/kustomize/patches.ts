@@ -1,4 +1,5 @@
 import { parse } from "yaml";
+import { GitopsInputError } from "../errors";
 import { K8sObject, SourceLocation } from "../model";
 import { AS_KUSTOMIZE_READS, MAX_ALIAS_COUNT, groupOf, isRecord, parseYamlDocuments } from "../yaml";
 import { idNames, SelectorError, targetSelects, validateTarget } from "./selector";
@@ -349,21 +350,38 @@ export function applyPatches(objects: K8sObject[], patches: Patch[]): K8sObject[
   return patches.length === 0 ? objects : patchObjects(objects, patches).objects;
 }
 
-/** The patches of a Flux Kustomization's spec (`patches`, and the older `patchesStrategicMerge`/`patchesJson6902`). */
-export function fluxSpecPatches(spec: Json): Patch[] {
-  const patches: Patch[] = [];
+/**
+ * A Flux spec's patch lists (`patches`, and the older `patchesStrategicMerge`/`patchesJson6902`),
+ * each as kustomize-controller's generator appends it to the kustomization's list of that kind.
+ * `source` is where the spec is written: a patch that is not YAML is reported there.
+ */
+export function fluxPatchLists(spec: Json, source: SourceLocation): { strategicMerge: Patch[]; patches: Patch[]; json6902: Patch[] } {
+  const strategicMerge: Patch[] = [];
   for (const body of Array.isArray(spec.patchesStrategicMerge) ? spec.patchesStrategicMerge : []) {
-    if (isRecord(body)) patches.push({ body });
+    if (isRecord(body)) strategicMerge.push({ body, source });
   }
-  for (const entry of [
-    ...(Array.isArray(spec.patches) ? spec.patches : []),
-    ...(Array.isArray(spec.patchesJson6902) ? spec.patchesJson6902 : []),
-  ]) {
-    if (!isRecord(entry)) continue;
-    const target = isRecord(entry.target) ? entry.target : undefined;
-    if (typeof entry.patch === "string") patches.push(...patchesFromText(entry.patch, "<spec.patches>", target));
-    else if (Array.isArray(entry.patch)) patches.push({ body: entry.patch, target });
-  }
-  return patches;
+  const entries = (field: string, list: unknown): Patch[] => {
+    const out: Patch[] = [];
+    (Array.isArray(list) ? list : []).forEach((entry, i) => {
+      if (!isRecord(entry)) return;
+      const target = isRecord(entry.target) ? entry.target : undefined;
+      if (Array.isArray(entry.patch)) out.push({ body: entry.patch, target, source });
+      if (typeof entry.patch !== "string" || entry.patch.trim() === "") return;
+      try {
+        out.push(...patchesFromText(entry.patch, source.file, target, source));
+      } catch (e) {
+        // The patch is a string inside the Kustomization: its own line numbers mean nothing in the file.
+        if (!(e instanceof GitopsInputError)) throw e;
+        throw new GitopsInputError(`spec.${field}[${i}].patch: ${e.message.replace(/^.*?:\d+: /, "")}`, source.file, source.line);
+      }
+    });
+    return out;
+  };
+  return { strategicMerge, patches: entries("patches", spec.patches), json6902: entries("patchesJson6902", spec.patchesJson6902) };
 }
 
+/** A Flux spec's patches in one list, in the order kustomize applies the three kinds. */
+export function fluxSpecPatches(spec: Json, source: SourceLocation): Patch[] {
+  const lists = fluxPatchLists(spec, source);
+  return [...lists.strategicMerge, ...lists.patches, ...lists.json6902];
+}

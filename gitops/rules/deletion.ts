@@ -11,6 +11,9 @@ import { isRecord } from "../yaml";
 
 const at = (o: { source: { file: string; line: number } }) => `${o.source.file}:${o.source.line}`;
 
+/** Where the root's patches come from: the stack setting (VerifyOptions.rootPatches). */
+const ROOT_PATCHES_SETTING = { file: "gitops-cluster:flux.kustomizePatches", line: 0 };
+
 /**
  * A node's spec as the cluster holds it. Nodes applied by a Kustomization of the repository were
  * already patched by it (gitops/graph.ts); those of the cluster path are applied by the bootstrap's
@@ -18,7 +21,7 @@ const at = (o: { source: { file: string; line: number } }) => `${o.source.file}:
  */
 function effectiveSpec(node: GraphNode, byId: Map<string, GraphNode>, rootPatches: unknown[] | undefined): Record<string, unknown> {
   if (!appliedByRoot(node, byId) || rootPatches === undefined || rootPatches.length === 0) return node.spec;
-  const [patched] = applyPatches([node.object], fluxSpecPatches({ patches: rootPatches }));
+  const [patched] = applyPatches([node.object], fluxSpecPatches({ patches: rootPatches }, ROOT_PATCHES_SETTING));
   return patched !== undefined && isRecord(patched.body.spec) ? patched.body.spec : node.spec;
 }
 
