@@ -37,7 +37,7 @@ exit codes: 0 everything resolved; 1 something left unresolved (each named on st
 be built still printed); 2 bad input.
 
 examples:
-  gitops-cluster build --repo examples/gitops --path infrastructure/controllers
+  gitops-cluster build --repo examples/gitops --path infrastructure/kustomized/overlays/development
   gitops-cluster build --repo examples/gitops --cluster clusters/development --kustomization flux-system/cert-manager-install
 `;
 
@@ -98,7 +98,7 @@ function parse(argv: string[], cwd: string): BuildArgs {
   const sourceTexts = values.source as string[];
   if (values.kustomization === undefined && values.cluster === undefined) {
     if (values.path === undefined || values.path === "") {
-      throw new UsageError(`--path is required: the directory to build, e.g. infrastructure/controllers\n\n${usage}`);
+      throw new UsageError(`--path is required: the directory to build, e.g. infrastructure/kustomized/overlays/development\n\n${usage}`);
     }
     if (sourceTexts.length > 0 || values.bootstrap !== undefined) {
       throw new UsageError(`--${sourceTexts.length > 0 ? "source" : "bootstrap"} applies to a Flux Kustomization: use it with --cluster and --kustomization, not --path`);
