@@ -114,9 +114,9 @@ function warm() {
     }
   }
   process.stdout.write(`ts-cache: ${files.length} TypeScript files compiled into ${path.relative(PACKAGE_DIR, CACHE_DIR)} (${dropped} stale entries dropped)\n`);
-  // The schema validators verify compiles with ajv have a cache of their own (gitops/schema/validate.ts).
+  // The schema validators verify compiles with ajv have a cache of their own (gitops/flux/schema.ts).
   register();
-  const validators = require("../gitops/schema/validate").warmValidatorCache();
+  const validators = require("../gitops/flux/schema").warmValidatorCache();
   process.stdout.write(`ts-cache: ${validators.validators} Flux schema validators compiled (${validators.dropped} stale entries dropped)\n`);
 }
 

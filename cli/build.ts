@@ -1,13 +1,13 @@
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
-import { GitopsInputError } from "../gitops/errors";
+import { GitopsInputError } from "../gitops/read/errors";
 import { fluxPath, resolvePath } from "../gitops/kustomize";
 import { BootstrapMode, K8sObject, SourceMapping, Unresolved } from "../gitops/model";
-import { Repo } from "../gitops/repo";
-import { parseSourceMapping } from "../gitops/sources";
+import { Repo } from "../gitops/read/repo";
+import { parseSourceMapping } from "../gitops/read/sources";
 import { verifyRepository } from "../gitops/verify";
-import { AS_KUSTOMIZE_READS } from "../gitops/yaml";
+import { AS_KUSTOMIZE_READS } from "../gitops/read/yaml";
 import { Command, CommandIO, EXIT, UsageError, parseFlags } from "./command";
 
 const usage = `usage: gitops-cluster build --path PATH [--repo DIR]

@@ -2,7 +2,7 @@ import { execFile } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { findOnPath } from "../drift/pulumi-cli";
-import { GitopsInputError } from "../gitops/errors";
+import { GitopsInputError } from "../gitops/read/errors";
 import {
   OverlayOptions,
   OverlayPlan,
@@ -13,8 +13,8 @@ import {
   planOverlayRewrite,
   renderUnifiedDiff,
   roleRefFromArn,
-} from "../gitops/overlays";
-import { hasPendingWriteSet, recoverWriteSet } from "../gitops/write-set";
+} from "../gitops/edit/overlays";
+import { hasPendingWriteSet, recoverWriteSet } from "../gitops/edit/write-set";
 import { Command, CommandIO, EXIT, UsageError, parseFlags } from "./command";
 
 const usage = `usage: gitops-cluster inject --repo DIR --env NAME (--role-arn ARN | --stack NAME)

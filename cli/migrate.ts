@@ -1,11 +1,11 @@
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
-import { GitopsInputError } from "../gitops/errors";
-import { fluxMinor } from "../gitops/flux-apis";
-import { applyFileChanges, unifiedDiff } from "../gitops/splice";
-import { hasPendingWriteSet, recoverWriteSet } from "../gitops/write-set";
-import { MigrationPlan, planMigration } from "../gitops/migrate";
+import { GitopsInputError } from "../gitops/read/errors";
+import { fluxMinor } from "../gitops/flux/apis";
+import { applyFileChanges, unifiedDiff } from "../gitops/edit/splice";
+import { hasPendingWriteSet, recoverWriteSet } from "../gitops/edit/write-set";
+import { MigrationPlan, planMigration } from "../gitops/edit/migrate";
 import { FLUX_VERSION, KUBERNETES_VERSION } from "../stacks/defaults";
 import { Command, CommandIO, EXIT, UsageError, parseFlags } from "./command";
 

@@ -1,11 +1,11 @@
 import * as fs from "fs";
 import * as path from "path";
-import { GitopsInputError } from "../gitops/errors";
+import { GitopsInputError } from "../gitops/read/errors";
 import { ChartProvider, SourceMapping, VerifyOptions } from "../gitops/model";
-import { originUrlOf, parseSourceMapping } from "../gitops/sources";
+import { originUrlOf, parseSourceMapping } from "../gitops/read/sources";
 import { isReportFormat, renderReport, REPORT_FORMATS } from "../gitops/report";
 import { parseProvidersFile, verifyRepository } from "../gitops/verify";
-import { fluxMinor } from "../gitops/flux-apis";
+import { fluxMinor } from "../gitops/flux/apis";
 import { FLUX_VERSION, KUBERNETES_VERSION } from "../stacks/defaults";
 import type { Settings } from "../stacks/types";
 import { verifyOptionsFor } from "../stacks/verify-options";

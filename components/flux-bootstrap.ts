@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import type { Environment, FluxSettings } from "../stacks/types";
 import { deployKeyResourceName, deployKeyTitle } from "./deploy-key";
-import { WAIT_FOR_TERMINATION, waitForTerminationPatch } from "../gitops/deletion";
+import { WAIT_FOR_TERMINATION, waitForTerminationPatch } from "../gitops/flux/deletion";
 
 /** Where Flux lives; the Flux Operator requires its FluxInstance in its own namespace. */
 export const FLUX_NAMESPACE = "flux-system";
@@ -14,13 +14,13 @@ export const FLUX_ROOT_NAME = "flux-system";
 
 // The ConfigMap the root Kustomization substitutes `${VAR}`s from, and its variables: shared with
 // the ordering check and the injection, so they live in the pure gitops/ library.
-export { CLUSTER_VARS, CLUSTER_VARS_CONFIGMAP, type ClusterVar } from "../gitops/cluster-vars";
-import { CLUSTER_VARS_CONFIGMAP, type ClusterVar } from "../gitops/cluster-vars";
+export { CLUSTER_VARS, CLUSTER_VARS_CONFIGMAP, type ClusterVar } from "../gitops/flux/cluster-vars";
+import { CLUSTER_VARS_CONFIGMAP, type ClusterVar } from "../gitops/flux/cluster-vars";
 
 /** Helm chart of the Flux Operator. https://fluxoperator.dev/docs/charts/flux-operator/ */
 export const FLUX_OPERATOR_CHART = "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator";
 
-/** Controllers installed when `flux.components` is unset and no list is passed; the program passes what the repository needs (gitops/flux-install.ts requiredComponents). */
+/** Controllers installed when `flux.components` is unset and no list is passed; the program passes what the repository needs (gitops/flux/install.ts requiredComponents). */
 export const FLUX_COMPONENTS = ["source-controller", "kustomize-controller", "helm-controller", "notification-controller"];
 
 /**

@@ -1,6 +1,6 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { GitopsInputError } from "../gitops/errors";
+import { GitopsInputError } from "../gitops/read/errors";
 import { VerifyOptions, VerifyResult } from "../gitops/model";
 import { renderText } from "../gitops/report/text";
 import { verifyRepository } from "../gitops/verify";

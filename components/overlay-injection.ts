@@ -1,8 +1,8 @@
 import * as path from "path";
 import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
-import { overlayExpectation } from "../gitops/injection-expectation";
-import { DesiredOverlayFile, OverlayDifference, OverlayPlan, RoleRef, desiredOverlayFiles, planDifferences, planOverlayRewrite } from "../gitops/overlays";
+import { overlayExpectation } from "../gitops/edit/injection-expectation";
+import { DesiredOverlayFile, OverlayDifference, OverlayPlan, RoleRef, desiredOverlayFiles, planDifferences, planOverlayRewrite } from "../gitops/edit/overlays";
 
 /**
  * One file commit mode declares, for the plan and the stack outputs. `edits` are what the local
@@ -56,7 +56,7 @@ export interface OverlayInjectionArgs {
  * retained on `pulumi destroy`: tearing a cluster down must not delete the environment's
  * overlays from the GitOps repository.
  *
- * "Up to date" is gitops/injection-expectation.ts's, shared with `drift`: in `substitute` mode a
+ * "Up to date" is gitops/edit/injection-expectation.ts's, shared with `drift`: in `substitute` mode a
  * value that is not what Flux should substitute is a warning with file:line here and a
  * difference there.
  *

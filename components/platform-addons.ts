@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { PodIdentityReason } from "../gitops/pod-identities";
+import type { PodIdentityReason } from "../gitops/charts/pod-identities";
 import { EKS_ADDON_VERSIONS, LOAD_BALANCER_CONTROLLER_CHART_VERSION } from "../stacks/defaults";
 import type { AddonsSettings, EksAddonName } from "../stacks/types";
 import { PodIdentity, PodIdentityPolicy, policyName } from "./pod-identity";

@@ -3,7 +3,7 @@ import * as path from "path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { AwsPolicyKind } from "../gitops/model";
-import type { PodIdentityReason } from "../gitops/pod-identities";
+import type { PodIdentityReason } from "../gitops/charts/pod-identities";
 
 /** What a role may do: one of the known least-privilege policies, or policy ARNs from settings. */
 export type PodIdentityPolicy = { kind: AwsPolicyKind } | { policyArns: string[] };

@@ -7,8 +7,8 @@ import { CloudCheck } from "./cloud";
 import { PropertyChange, UNKNOWN_DISPLAY } from "./preview";
 
 /** An overlay whose node role value is not the one the stack expects. */
-export type { OverlayDifference } from "../gitops/overlays";
-import type { OverlayDifference } from "../gitops/overlays";
+export type { OverlayDifference } from "../gitops/edit/overlays";
+import type { OverlayDifference } from "../gitops/edit/overlays";
 
 export interface RepositoryCheck {
   /** The repository and cluster path checked, for the report. */

@@ -5,9 +5,9 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { GitopsInputError } from "../gitops/errors";
-import { overlayExpectation } from "../gitops/injection-expectation";
-import { OverlayOptions, RoleRef, checkOverlays, roleRefFromArn } from "../gitops/overlays";
+import { GitopsInputError } from "../gitops/read/errors";
+import { overlayExpectation } from "../gitops/edit/injection-expectation";
+import { OverlayOptions, RoleRef, checkOverlays, roleRefFromArn } from "../gitops/edit/overlays";
 import { verifyRepository } from "../gitops/verify";
 import { SettingsError, settingsFromStackFile } from "../stacks/settings";
 import { Settings } from "../stacks/types";
@@ -34,7 +34,7 @@ const unchecked = (problem: string): RepositoryCheck => ({
 });
 
 /**
- * Overlay options for the stack's injection mode, as gitops/injection-expectation.ts defines
+ * Overlay options for the stack's injection mode, as gitops/edit/injection-expectation.ts defines
  * "up to date" (the stack's OverlayInjection uses the same): `substitute`: the placeholder;
  * `commit`: the node role the stack holds, read from its `nodeRoleArn` output. Returns a note
  * instead when the expected values cannot be known.

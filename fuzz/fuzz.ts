@@ -404,7 +404,7 @@ const STACK_TRACE = /\n\s+at .+(:\d+:\d+\)?|\(native\))$/m;
 
 /**
  * verify replays an ArtifactGenerator's copy operations into a scratch directory of its own
- * (gitops/artifact-generator.ts) and removes it at the end of the run: allowed, and checked gone.
+ * (gitops/read/artifact-generator.ts) and removes it at the end of the run: allowed, and checked gone.
  */
 const ARTIFACT_SCRATCH = new RegExp(`^${fs.realpathSync(os.tmpdir()).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/gitops-artifact-[^/]*`);
 
@@ -551,7 +551,7 @@ async function killTrial(mutantDir: string, argv: string[], r: Random): Promise<
   child.kill("SIGKILL");
   await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(undefined) : child.once("exit", resolve)));
   require("../bin/ts-cache").register();
-  const { recoverWriteSet } = require("../gitops/write-set") as typeof import("../gitops/write-set");
+  const { recoverWriteSet } = require("../gitops/edit/write-set") as typeof import("../gitops/edit/write-set");
   try {
     recoverWriteSet(mutantDir);
   } catch (err) {

@@ -5,7 +5,7 @@
  *
  * Pure data: no Pulumi import anywhere under `gitops/`.
  */
-import type { FluxComponent } from "./flux-apis";
+import type { FluxComponent } from "./flux/apis";
 
 /** A place in the repository; `file` is relative to the repository root, `line` is 1-based. */
 export interface SourceLocation {
@@ -101,9 +101,9 @@ export type RuleId =
   | "missing-path"
   | "unsubstituted-variable"
   | "unresolved-reference"
-  /** Where a source the cluster reads came from, or why it could not be read (gitops/sources.ts). */
+  /** Where a source the cluster reads came from, or why it could not be read (gitops/read/sources.ts). */
   | "source-read"
-  /** CRD groups a bootstrap step (helmfile, `--bootstrap-file`) installs before Flux (gitops/helmfile.ts). */
+  /** CRD groups a bootstrap step (helmfile, `--bootstrap-file`) installs before Flux (gitops/read/helmfile.ts). */
   | "installed-before-flux"
   /** An apiVersion the target Flux or Kubernetes no longer serves (gitops/rules/api-versions.ts). */
   | "removed-api-version"
@@ -153,7 +153,7 @@ export interface VerifyResult {
   summary: VerifySummary;
 }
 
-/** A chart's CRD groups; see gitops/providers.ts for the shipped table. */
+/** A chart's CRD groups; see gitops/charts/table.ts for the shipped table. */
 export interface ChartProvider {
   /** Chart name as in HelmRelease spec.chart.spec.chart (or the OCI repository's last segment). */
   chart: string;
@@ -167,7 +167,7 @@ export interface ChartProvider {
   how: "crds" | "templates" | "runtime";
   /** Not checked against the chart's source. */
   unverified?: boolean;
-  /** The chart's controller calls AWS: the Pod Identity it needs (see gitops/pod-identities.ts). */
+  /** The chart's controller calls AWS: the Pod Identity it needs (see gitops/charts/pod-identities.ts). */
   podIdentity?: ChartPodIdentity;
 }
 
@@ -200,7 +200,7 @@ export interface VerifyOptions {
    * Which root Kustomization runs the cluster path. "committed" (the CLI default): the repository as
    * committed, i.e. the root's postBuild from `flux-system/gotk-sync.yaml` or a FluxInstance
    * `spec.sync` in the repository, or no substitution. "stack": as this stack bootstraps it, the
-   * root substituted from `cluster-vars` (gitops/cluster-vars.ts).
+   * root substituted from `cluster-vars` (gitops/flux/cluster-vars.ts).
    */
   bootstrap?: BootstrapMode;
   /**

@@ -1,13 +1,13 @@
 import { LineCounter, isMap, isNode, isSeq, parseDocument } from "yaml";
-import { CLUSTER_VARS } from "./cluster-vars";
-import { GitopsInputError } from "./errors";
-import { BOOTSTRAP_SOURCE, buildClusterGraph, GraphNode } from "./graph";
-import { bootstrapFiles } from "./helmfile";
+import { CLUSTER_VARS } from "./flux/cluster-vars";
+import { GitopsInputError } from "./read/errors";
+import { BOOTSTRAP_SOURCE, buildClusterGraph, GraphNode } from "./flux/graph";
+import { bootstrapFiles } from "./read/helmfile";
 import { BootstrapMode, ChartProvider, Finding, VerifyOptions, VerifyResult } from "./model";
-import { builtinGroups, eksGroups, providerTable } from "./providers";
-import { checkoutBranchOf, SourceResolver } from "./sources";
+import { builtinGroups, eksGroups, providerTable } from "./charts/table";
+import { checkoutBranchOf, SourceResolver } from "./read/sources";
 import { installedBeforeFlux, sourceRead, sourceRootHint } from "./rules/sources";
-import { Repo } from "./repo";
+import { Repo } from "./read/repo";
 import { RuleContext, Rule } from "./rules/context";
 import { dependencyCycle, duplicateKustomization, missingDependency } from "./rules/dependencies";
 import { crdOrdering } from "./rules/ordering";
@@ -16,7 +16,7 @@ import { unsubstitutedVariable } from "./rules/substitution";
 import { removedApiVersion, schemaViolation } from "./rules/api-versions";
 import { fluxBootstrapLeftover } from "./rules/bootstrap-leftovers";
 import { controllerNotInstalled } from "./rules/controllers";
-import { resolveFluxTarget } from "./flux-target";
+import { resolveFluxTarget } from "./flux/target";
 import { chartInstalledByStack, deletionNotWaited } from "./rules/deletion";
 
 const rules: Rule[] = [

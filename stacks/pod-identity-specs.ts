@@ -1,11 +1,11 @@
-import { podIdentityRequests } from "../gitops/pod-identities";
+import { podIdentityRequests } from "../gitops/charts/pod-identities";
 import type { VerifyResult } from "../gitops/model";
 import type { PodIdentitySpec } from "../components/platform-addons";
 import type { Settings } from "./types";
 
 /**
  * The Pod Identity associations a stack needs beyond its own controllers': those the repository's
- * charts ask for (gitops/pod-identities.ts), then the `podIdentities` rows of its settings.
+ * charts ask for (gitops/charts/pod-identities.ts), then the `podIdentities` rows of its settings.
  */
 export function podIdentitySpecs(verified: Pick<VerifyResult, "kustomizations">, settings: Settings): PodIdentitySpec[] {
   const extraProviders = settings.gitops.extraProviders.map((p) => ({ chart: p.chart, groups: p.groups, how: "crds" as const }));

@@ -8,7 +8,7 @@
  * where the default AWS provider deploys. Setting both to different regions is an error, since
  * resources would land in one region while the settings describe another.
  */
-import { parseSourceMapping } from "../gitops/sources";
+import { parseSourceMapping } from "../gitops/read/sources";
 import { SourceMapping } from "../gitops/model";
 import * as pulumi from "@pulumi/pulumi";
 import {
@@ -70,7 +70,7 @@ import type {
 } from "./types";
 
 export { NAMESPACE, SettingsError } from "./readers";
-import { FLUX_COMPONENT_NAMES, FluxComponent } from "../gitops/flux-apis";
+import { FLUX_COMPONENT_NAMES, FluxComponent } from "../gitops/flux/apis";
 export { asPulumiConfig, readStackConfig, readStackConfigFile } from "./stack-file";
 import { readStackConfig, readStackConfigFile } from "./stack-file";
 

@@ -4,8 +4,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { GitopsInputError } from "../gitops/errors";
-import { documentData, parseCheckedDocuments } from "../gitops/yaml";
+import { GitopsInputError } from "../gitops/read/errors";
+import { documentData, parseCheckedDocuments } from "../gitops/read/yaml";
 import { NAMESPACE, SettingsError, isPlainObject, show } from "./readers";
 
 /**

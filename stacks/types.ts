@@ -5,7 +5,7 @@ import { SourceMapping } from "../gitops/model";
  * validates them; components receive the slice they need and never read config themselves.
  */
 
-import type { FluxComponent } from "../gitops/flux-apis";
+import type { FluxComponent } from "../gitops/flux/apis";
 
 export type Environment = "development" | "production";
 

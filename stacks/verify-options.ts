@@ -1,7 +1,7 @@
-import { CLUSTER_VARS } from "../gitops/cluster-vars";
-import { waitForTerminationPatch } from "../gitops/deletion";
+import { CLUSTER_VARS } from "../gitops/flux/cluster-vars";
+import { waitForTerminationPatch } from "../gitops/flux/deletion";
 import { VerifyOptions } from "../gitops/model";
-import { providerTable } from "../gitops/providers";
+import { providerTable } from "../gitops/charts/table";
 import { Settings } from "./types";
 
 /** Charts the stack installs itself (components/platform-addons.ts), with the setting that switches each off. */

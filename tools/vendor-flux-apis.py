@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerates gitops/flux-served-versions.json and gitops/schema/flux-crd-schemas.json from
+"""Regenerates gitops/flux/served-versions.json and gitops/flux/crd-schemas.json from
 the Flux repositories' git history (Apache-2.0): for each Flux minor, fluxcd/flux2
 `manifests/bases/<controller>/kustomization.yaml` at tag v<minor>.0 names the controller
 release; that controller's `config/crd/bases/*.yaml` at that tag says which versions are
@@ -61,6 +61,6 @@ for minor in MINORS:
     minors.append({"flux": minor, "fluxTag": f"v{minor}.0", "controllers": controllers, "kinds": kinds})
 
 json.dump({"source": "fluxcd/flux2 manifests/bases/*/kustomization.yaml at v<minor>.0; fluxcd/<controller> config/crd/bases at that release",
-           "minors": minors}, open("gitops/flux-served-versions.json", "w"), indent=1)
+           "minors": minors}, open("gitops/flux/served-versions.json", "w"), indent=1)
 json.dump({"licence": "Apache-2.0 (the Flux authors)", "flux": MINORS[-1], "schemas": schemas},
-          open("gitops/schema/flux-crd-schemas.json", "w"), separators=(",", ":"))
+          open("gitops/flux/crd-schemas.json", "w"), separators=(",", ":"))

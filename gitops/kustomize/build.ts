@@ -1,8 +1,8 @@
 import * as path from "path";
-import { GitopsInputError } from "../errors";
+import { GitopsInputError } from "../read/errors";
 import { K8sObject, SourceLocation, Unresolved, UnresolvedReason } from "../model";
-import { Repo } from "../repo";
-import { AS_KUSTOMIZE_READS, isRecord, parseManifests, parseYamlDocuments, parseYamlMappingDocuments } from "../yaml";
+import { Repo } from "../read/repo";
+import { AS_KUSTOMIZE_READS, isRecord, parseManifests, parseYamlDocuments, parseYamlMappingDocuments } from "../read/yaml";
 import { GeneratorError, runGenerators, withHashSuffixes } from "./configmaps";
 import { kustomizationTypeErrors, typeErrorsIn } from "./fields";
 import { fixNameReferences } from "./namereference";
@@ -10,7 +10,7 @@ import { generatedResources, kustomizationFileIn } from "./generator";
 import { effectiveNamespace, idOf, Json } from "./objects";
 import { applyPatches, fluxPatchLists, Patch, patchesFromText, patchObjects } from "./patches";
 import { SelectorError } from "./selector";
-import { optionsKey, ResolveOptions, SourceIgnore } from "./sourceignore";
+import { optionsKey, ResolveOptions, SourceIgnore } from "../read/sourceignore";
 import { TransformError, withAnnotations, withImages, withLabels, withNameAffixes, withNamespace, withReplicas } from "./transformers";
 import { readsAlikeInYaml11 } from "./yaml11";
 

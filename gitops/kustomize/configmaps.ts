@@ -1,8 +1,8 @@
 import { createHash } from "crypto";
 import * as path from "path";
 import { K8sObject, SourceLocation } from "../model";
-import { Repo } from "../repo";
-import { isRecord } from "../yaml";
+import { Repo } from "../read/repo";
+import { isRecord } from "../read/yaml";
 import { idNames } from "./selector";
 import { clearNeedsHash, Json, markNeedsHash, needsHash, withBody } from "./objects";
 

@@ -1,5 +1,5 @@
 import { parse } from "yaml";
-import { MAX_ALIAS_COUNT, isRecord } from "../yaml";
+import { MAX_ALIAS_COUNT, isRecord } from "../read/yaml";
 import { Json } from "./objects";
 
 /**

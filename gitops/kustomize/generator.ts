@@ -1,5 +1,5 @@
-import { Repo } from "../repo";
-import { SourceIgnore } from "./sourceignore";
+import { Repo } from "../read/repo";
+import { SourceIgnore } from "../read/sourceignore";
 
 /** The names kustomize recognises, in its order (sigs.k8s.io/kustomize/api/konfig). */
 export const KUSTOMIZATION_FILE_NAMES = ["kustomization.yaml", "kustomization.yml", "Kustomization"];

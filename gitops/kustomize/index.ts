@@ -11,6 +11,6 @@
 export { fluxPath, Resolution, resolvePath } from "./build";
 export { KUSTOMIZATION_FILE_NAMES, kustomizationFileIn } from "./generator";
 export { applyPatches, fluxSpecPatches, Patch } from "./patches";
-export { ResolveOptions } from "./sourceignore";
+export { ResolveOptions } from "../read/sourceignore";
 export { withNamespace } from "./transformers";
 export { substituteKnown, VariableUse, variableUses } from "./varsub";

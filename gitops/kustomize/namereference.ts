@@ -1,5 +1,5 @@
 import { K8sObject, Unresolved } from "../model";
-import { isRecord } from "../yaml";
+import { isRecord } from "../read/yaml";
 import { effectiveNamespace, idOf, idsOf, Json, withBody } from "./objects";
 
 /**

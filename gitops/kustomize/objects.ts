@@ -1,5 +1,5 @@
 import { K8sObject } from "../model";
-import { groupOf, isRecord } from "../yaml";
+import { groupOf, isRecord } from "../read/yaml";
 
 export type Json = Record<string, unknown>;
 

@@ -1,7 +1,7 @@
 import { parse } from "yaml";
-import { GitopsInputError } from "../errors";
+import { GitopsInputError } from "../read/errors";
 import { K8sObject, SourceLocation } from "../model";
-import { AS_KUSTOMIZE_READS, MAX_ALIAS_COUNT, groupOf, isRecord, parseYamlDocuments } from "../yaml";
+import { AS_KUSTOMIZE_READS, MAX_ALIAS_COUNT, groupOf, isRecord, parseYamlDocuments } from "../read/yaml";
 import { idNames, SelectorError, targetSelects, validateTarget } from "./selector";
 import { Json, metadataOf, setSharedValues, sharedValuesOf, withBody } from "./objects";
 

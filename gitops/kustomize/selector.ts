@@ -1,6 +1,6 @@
 import { RE2JS } from "re2js";
 import { K8sObject } from "../model";
-import { isRecord } from "../yaml";
+import { isRecord } from "../read/yaml";
 import { effectiveNamespace, idOf, idsOf, Json, originalIdOf } from "./objects";
 
 /**

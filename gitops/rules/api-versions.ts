@@ -1,8 +1,8 @@
-import { removedKubeApi } from "../kube-apis";
+import { removedKubeApi } from "../flux/kube-apis";
 import { Finding, K8sObject } from "../model";
-import { schemaProblems, SCHEMA_FLUX_MINOR } from "../schema/validate";
-import { bootstrapLeftoverKind } from "../flux-install";
-import { GraphNode } from "../graph";
+import { schemaProblems, SCHEMA_FLUX_MINOR } from "../flux/schema";
+import { bootstrapLeftoverKind } from "../flux/install";
+import { GraphNode } from "../flux/graph";
 import { Rule, RuleContext, findingAt } from "./context";
 
 /** The command that rewrites what these rules find, as the messages name it. */
@@ -41,7 +41,7 @@ function skipped(context: RuleContext, o: K8sObject): boolean {
 
 /**
  * Objects whose apiVersion the target cluster does not serve: Flux kinds against the served
- * versions of the Flux release the cluster runs (gitops/flux-apis.ts, derived from the
+ * versions of the Flux release the cluster runs (gitops/flux/apis.ts, derived from the
  * controllers' CRDs), built-in kinds against the Kubernetes deprecated-API migration guide.
  * The API server rejects them ("no matches for kind"), so the whole Kustomization fails.
  */

@@ -1,4 +1,4 @@
-import { bootstrapLeftoverKind } from "../flux-install";
+import { bootstrapLeftoverKind } from "../flux/install";
 import { Finding, K8sObject } from "../model";
 import { Rule, findingAt } from "./context";
 

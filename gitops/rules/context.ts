@@ -1,6 +1,6 @@
 import { Finding, K8sObject, RuleId, Severity, VerifyOptions } from "../model";
-import { GraphNode } from "../graph";
-import { FluxTarget } from "../flux-target";
+import { GraphNode } from "../flux/graph";
+import { FluxTarget } from "../flux/target";
 
 /** What every rule reads: the graph and the verification's options, resolved once. */
 export interface RuleContext {

@@ -1,6 +1,6 @@
-import { controllerOfKind } from "../flux-apis";
+import { controllerOfKind } from "../flux/apis";
 import { Finding } from "../model";
-import { bootstrapLeftoverKind } from "../flux-install";
+import { bootstrapLeftoverKind } from "../flux/install";
 import { Rule, findingAt } from "./context";
 
 /**

@@ -3,11 +3,11 @@
  * releases with two owners.
  */
 import { applyPatches, fluxSpecPatches } from "../kustomize";
-import { awsBackedObjects, storageClassesIn, teardownOf, WAIT_FOR_TERMINATION } from "../deletion";
-import type { GraphNode } from "../graph";
+import { awsBackedObjects, storageClassesIn, teardownOf, WAIT_FOR_TERMINATION } from "../flux/deletion";
+import type { GraphNode } from "../flux/graph";
 import type { Finding, K8sObject } from "../model";
 import { Rule, RuleContext, findingAt } from "./context";
-import { isRecord } from "../yaml";
+import { isRecord } from "../read/yaml";
 
 const at = (o: { source: { file: string; line: number } }) => `${o.source.file}:${o.source.line}`;
 
@@ -16,7 +16,7 @@ const ROOT_PATCHES_SETTING = { file: "gitops-cluster:flux.kustomizePatches", lin
 
 /**
  * A node's spec as the cluster holds it. Nodes applied by a Kustomization of the repository were
- * already patched by it (gitops/graph.ts); those of the cluster path are applied by the bootstrap's
+ * already patched by it (gitops/flux/graph.ts); those of the cluster path are applied by the bootstrap's
  * root, whose `spec.patches` are known only in stack mode (`VerifyOptions.rootPatches`).
  */
 function effectiveSpec(node: GraphNode, byId: Map<string, GraphNode>, rootPatches: unknown[] | undefined): Record<string, unknown> {

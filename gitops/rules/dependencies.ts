@@ -1,5 +1,5 @@
 import { Finding, UnresolvedReason } from "../model";
-import { BOOTSTRAP_KUSTOMIZATION, GraphNode } from "../graph";
+import { BOOTSTRAP_KUSTOMIZATION, GraphNode } from "../flux/graph";
 import { Rule, RuleContext, findingAt } from "./context";
 
 /** Reasons a Kustomization may exist that this analysis could not see. */

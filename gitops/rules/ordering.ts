@@ -1,5 +1,5 @@
 import { Finding } from "../model";
-import { GraphNode } from "../graph";
+import { GraphNode } from "../flux/graph";
 import { HIDDEN_REASONS } from "./dependencies";
 import { Rule, RuleContext, dependsOnEntry, findingAt } from "./context";
 

@@ -1,6 +1,6 @@
 import * as path from "path";
 import { Finding } from "../model";
-import { BootstrapFile } from "../helmfile";
+import { BootstrapFile } from "../read/helmfile";
 import { Rule, findingAt } from "./context";
 
 /** Where each source was read from, and what of it could not be honoured offline (notes). */

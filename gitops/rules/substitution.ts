@@ -1,9 +1,9 @@
 import { Finding, K8sObject } from "../model";
-import { CLUSTER_VARS_CONFIGMAP } from "../cluster-vars";
-import { GraphNode } from "../graph";
+import { CLUSTER_VARS_CONFIGMAP } from "../flux/cluster-vars";
+import { GraphNode } from "../flux/graph";
 import { VariableUse, variableUses } from "../kustomize";
 import { Rule, RuleContext, findingAt } from "./context";
-import { isRecord } from "../yaml";
+import { isRecord } from "../read/yaml";
 
 /** Every variable use in an object's strings (keys included: Flux substitutes the serialized YAML). */
 function usesIn(value: unknown, out: VariableUse[]): VariableUse[] {

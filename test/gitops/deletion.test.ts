@@ -3,9 +3,9 @@ import { execFileSync } from "child_process";
 import * as path from "path";
 import { parse, parseAllDocuments } from "yaml";
 import { resolvePath } from "../../gitops/kustomize";
-import { Repo } from "../../gitops/repo";
+import { Repo } from "../../gitops/read/repo";
 import { hasKubectl } from "../kubectl";
-import { teardownOf, waitForTerminationPatch } from "../../gitops/deletion";
+import { teardownOf, waitForTerminationPatch } from "../../gitops/flux/deletion";
 import { verifyRepository } from "../../gitops/verify";
 import { FIXTURES, fluxKustomization, writeRepo } from "./helpers";
 

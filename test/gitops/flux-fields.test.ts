@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { GitopsInputError } from "../../gitops/errors";
+import { GitopsInputError } from "../../gitops/read/errors";
 import { K8sObject } from "../../gitops/model";
 import { verifyRepository } from "../../gitops/verify";
 import { fluxKustomization, writeRepo } from "./helpers";

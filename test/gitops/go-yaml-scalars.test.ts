@@ -1,13 +1,13 @@
 import * as assert from "assert";
 import * as path from "path";
-import { goPlainScalar } from "../../gitops/go-yaml-scalars";
-import { AS_KUSTOMIZE_READS } from "../../gitops/yaml";
+import { goPlainScalar } from "../../gitops/read/go-yaml-scalars";
+import { AS_KUSTOMIZE_READS } from "../../gitops/read/yaml";
 import { hasKubectl } from "../kubectl";
 import { differences, kubectlKustomize, ourBuild, parseStream } from "../kustomize-diff/harness";
 import { writeRepo } from "./helpers";
 
 // kustomize decodes resources with go-yaml v3, so a plain `0644` is 420 and a plain date is an
-// RFC 3339 string by the time Flux applies them (gitops/go-yaml-scalars.ts).
+// RFC 3339 string by the time Flux applies them (gitops/read/go-yaml-scalars.ts).
 
 const PLAIN = [
   "0644", "0755", "0400", "-0775", "00", "08", "09.5", "0o17", "0b101", "-0b11", "+0x1F", "0x_1F", "0x1f", "1_000", "1__0", "1_0.5",

@@ -1,7 +1,7 @@
 import * as assert from "assert";
-import { GitopsInputError } from "../../gitops/errors";
-import { buildClusterGraph } from "../../gitops/graph";
-import { Repo } from "../../gitops/repo";
+import { GitopsInputError } from "../../gitops/read/errors";
+import { buildClusterGraph } from "../../gitops/flux/graph";
+import { Repo } from "../../gitops/read/repo";
 import { verifyRepository } from "../../gitops/verify";
 import { fluxKustomization, writeRepo } from "./helpers";
 

@@ -1,6 +1,6 @@
 import * as assert from "assert";
-import { readBootstrapFile } from "../../gitops/helmfile";
-import { providerTable } from "../../gitops/providers";
+import { readBootstrapFile } from "../../gitops/read/helmfile";
+import { providerTable } from "../../gitops/charts/table";
 import { verifyRepository } from "../../gitops/verify";
 import { writeRepo } from "./helpers";
 

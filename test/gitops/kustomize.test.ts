@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { resolvePath, substituteKnown, variableUses } from "../../gitops/kustomize";
 import { K8sObject } from "../../gitops/model";
-import { Repo } from "../../gitops/repo";
+import { Repo } from "../../gitops/read/repo";
 import { writeRepo } from "./helpers";
 
 const cm = (name: string, ns?: string) =>

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { podIdentityRequests } from "../../gitops/pod-identities";
+import { podIdentityRequests } from "../../gitops/charts/pod-identities";
 import { verifyRepository } from "../../gitops/verify";
 import { fluxKustomization, writeRepo } from "./helpers";
 

@@ -1,8 +1,8 @@
 import * as assert from "assert";
 import { K8sObject } from "../../gitops/model";
-import { builtinGroups, chartFor, chartProviders, helmReleaseCrds, providerTable } from "../../gitops/providers";
+import { builtinGroups, chartFor, chartProviders, helmReleaseCrds, providerTable } from "../../gitops/charts/table";
 import { parseProvidersFile } from "../../gitops/verify";
-import { parseManifests } from "../../gitops/yaml";
+import { parseManifests } from "../../gitops/read/yaml";
 
 const helmRelease = (spec: string): K8sObject =>
   parseManifests(`apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: r, namespace: infra}\nspec:\n${spec}`, "hr.yaml")[0];

@@ -2,8 +2,8 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { GitopsInputError } from "../../gitops/errors";
-import { Repo } from "../../gitops/repo";
+import { GitopsInputError } from "../../gitops/read/errors";
+import { Repo } from "../../gitops/read/repo";
 import { writeRepo } from "./helpers";
 
 describe("Repo: reading a checkout without leaving it", () => {

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { validatorCacheFile } from "../../gitops/schema/validate";
+import { validatorCacheFile } from "../../gitops/flux/schema";
 
 // The compiled schema validators are kept as code in node_modules/.cache. Each case runs in a
 // fresh process, as the CLI does, so the module-level map of compiled validators starts empty.
@@ -26,7 +26,7 @@ interface ChildResult {
 function validateInChild(): ChildResult {
   const script = `
     require(${JSON.stringify(path.join(ROOT, "bin", "ts-cache.js"))}).register();
-    const { schemaProblems } = require(${JSON.stringify(path.join(ROOT, "gitops", "schema", "validate.ts"))});
+    const { schemaProblems } = require(${JSON.stringify(path.join(ROOT, "gitops", "flux", "schema.ts"))});
     const problems = schemaProblems(${KEY.map((k) => JSON.stringify(k)).join(", ")}, ${JSON.stringify(RELEASE)});
     const ajvLoaded = Object.keys(require.cache).some((f) => f.endsWith(require("path").join("ajv", "dist", "core.js")));
     process.stdout.write(JSON.stringify({ problems, ajvLoaded }));

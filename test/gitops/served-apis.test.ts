@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { fluxMinor } from "../../gitops/flux-apis";
+import { fluxMinor } from "../../gitops/flux/apis";
 import { verifyRepository } from "../../gitops/verify";
 import { writeRepo } from "./helpers";
 

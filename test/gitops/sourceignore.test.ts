@@ -1,6 +1,6 @@
 import * as assert from "assert";
-import { SourceIgnore } from "../../gitops/kustomize/sourceignore";
-import { Repo } from "../../gitops/repo";
+import { SourceIgnore } from "../../gitops/read/sourceignore";
+import { Repo } from "../../gitops/read/repo";
 import { writeRepo } from "./helpers";
 
 /** Every file and directory of the repository, as [path, isDirectory]. */

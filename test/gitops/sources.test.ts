@@ -2,12 +2,12 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { materialiseArtifact } from "../../gitops/artifact-generator";
-import { readBootstrapFile } from "../../gitops/helmfile";
+import { materialiseArtifact } from "../../gitops/read/artifact-generator";
+import { readBootstrapFile } from "../../gitops/read/helmfile";
 import { Finding, VerifyOptions } from "../../gitops/model";
-import { providerTable } from "../../gitops/providers";
-import { Repo } from "../../gitops/repo";
-import { normaliseGitUrl, parseSourceMapping } from "../../gitops/sources";
+import { providerTable } from "../../gitops/charts/table";
+import { Repo } from "../../gitops/read/repo";
+import { normaliseGitUrl, parseSourceMapping } from "../../gitops/read/sources";
 import { verifyRepository } from "../../gitops/verify";
 import { FIXTURES, fluxKustomization, writeRepo } from "./helpers";
 

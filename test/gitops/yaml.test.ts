@@ -1,7 +1,7 @@
 import * as assert from "assert";
-import { GitopsInputError } from "../../gitops/errors";
+import { GitopsInputError } from "../../gitops/read/errors";
 import * as fs from "fs";
-import { documentData, groupOf, parseCheckedDocuments, parseManifests, parseYamlDocuments } from "../../gitops/yaml";
+import { documentData, groupOf, parseCheckedDocuments, parseManifests, parseYamlDocuments } from "../../gitops/read/yaml";
 import { exampleAndFixtureFiles } from "./helpers";
 
 describe("parseManifests: multi-document YAML as Kubernetes objects", () => {

@@ -4,8 +4,8 @@ import { parse } from "yaml";
 import { kustomizationTypeErrors, typeErrorsIn } from "../../gitops/kustomize/fields";
 import { readsAlikeInYaml11 } from "../../gitops/kustomize/yaml11";
 import { resolvePath } from "../../gitops/kustomize";
-import { Repo } from "../../gitops/repo";
-import { parseYamlMappingDocuments } from "../../gitops/yaml";
+import { Repo } from "../../gitops/read/repo";
+import { parseYamlMappingDocuments } from "../../gitops/read/yaml";
 import { exampleAndFixtureFiles, writeRepo } from "./helpers";
 
 /** Whether the 1.2 parse is judged alike, and if so that it really is: same data and same type errors as a 1.1 parse. */

@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { CommandIO } from "../../cli/command";
-import { RoleRef, roleRefFromArn } from "../../gitops/overlays";
+import { RoleRef, roleRefFromArn } from "../../gitops/edit/overlays";
 
 export const FIXTURES = path.join(__dirname, "..", "fixtures", "overlays");
 export const DEV_OVERLAY = "infrastructure/kustomized/overlays/development";

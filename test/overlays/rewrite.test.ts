@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { applyPatch } from "diff";
-import { GitopsInputError } from "../../gitops/errors";
+import { GitopsInputError } from "../../gitops/read/errors";
 import {
   OverlayOptions,
   applyOverlayPlan,
@@ -11,7 +11,7 @@ import {
   planOverlayRewrite,
   renderUnifiedDiff,
   roleRefFromArn,
-} from "../../gitops/overlays";
+} from "../../gitops/edit/overlays";
 import { DEV_OVERLAY, DEV_ROLE, OLD_ROLE_NAME, copyFixture, makeTemp, readFile, readTree, removeTemps } from "./helpers";
 
 const GPU_ROLE = roleRefFromArn("arn:aws:iam::123456789012:role/development-gpu-node-role");

@@ -6,11 +6,11 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { Budget } from "../../gitops/budget";
-import { GitopsInputError } from "../../gitops/errors";
-import { Repo } from "../../gitops/repo";
+import { Budget } from "../../gitops/read/budget";
+import { GitopsInputError } from "../../gitops/read/errors";
+import { Repo } from "../../gitops/read/repo";
 import { verifyRepository } from "../../gitops/verify";
-import { parseYamlDocuments, MAX_YAML_DEPTH } from "../../gitops/yaml";
+import { parseYamlDocuments, MAX_YAML_DEPTH } from "../../gitops/read/yaml";
 import { makeTemp, removeTemps } from "../overlays/helpers";
 
 const EXAMPLE = path.join(__dirname, "..", "..", "examples", "gitops");

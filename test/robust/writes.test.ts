@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { main } from "../../cli/main";
-import { JOURNAL_NAME, WriteStep, applyWriteSet, recoverWriteSet } from "../../gitops/write-set";
+import { JOURNAL_NAME, WriteStep, applyWriteSet, recoverWriteSet } from "../../gitops/edit/write-set";
 import { DEV_OVERLAY, DEV_ROLE, captureIO, copyFixture, makeTemp, readTree, removeTemps } from "../overlays/helpers";
 
 async function inject(cwd: string, args: string[]) {
@@ -127,7 +127,7 @@ describe("writes change only what they mean to", () => {
     function killedAt(repo: string, step: WriteStep, index: number): void {
       const script = `
         require(${JSON.stringify(path.join(__dirname, "..", "..", "bin", "ts-cache.js"))}).register();
-        const { applyWriteSet } = require(${JSON.stringify(path.join(__dirname, "..", "..", "gitops", "write-set.ts"))});
+        const { applyWriteSet } = require(${JSON.stringify(path.join(__dirname, "..", "..", "gitops", "edit", "write-set.ts"))});
         const fs = require("fs"), path = require("path");
         const repo = ${JSON.stringify(repo)};
         const writes = ["a.yaml", "b.yaml", "c.yaml"].map((file) => ({ file, before: fs.readFileSync(path.join(repo, file)), after: Buffer.from(file + ": new\\n") }));

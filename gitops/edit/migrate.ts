@@ -2,8 +2,8 @@
  * `gitops-cluster migrate`: rewrites a repository for the Flux and Kubernetes that will serve it.
  *
  * - apiVersions no longer served become the storage version of the target Flux release
- *   (gitops/flux-apis.ts) or the Kubernetes replacement where the migration guide lists no field
- *   change (gitops/kube-apis.ts); others are reported, not guessed.
+ *   (gitops/flux/apis.ts) or the Kubernetes replacement where the migration guide lists no field
+ *   change (gitops/flux/kube-apis.ts); others are reported, not guessed.
  * - Fields the new version removed are converted, from a diff of the CRDs' schemas (v1beta2 ->
  *   v1 Kustomization: patchesStrategicMerge/patchesJson6902 -> patches, validation dropped;
  *   v2beta1/v2beta2 -> v2 HelmRelease: chart.spec.valuesFile -> valuesFiles, postRenderers'
@@ -16,21 +16,21 @@
  * - With bootstrap "stack", `flux bootstrap`'s own install and sync manifests are removed and the
  *   patches of flux-system/kustomization.yaml are returned for the flux.kustomizePatches setting.
  *
- * Edits are spliced into the original text (gitops/splice.ts), so comments and formatting
+ * Edits are spliced into the original text (gitops/edit/splice.ts), so comments and formatting
  * survive; each rewritten file is parsed again and must mean exactly the converted objects.
  */
 import * as path from "path";
 import { isDeepStrictEqual } from "util";
 import { Document, LineCounter, Node, Pair, Scalar, YAMLMap, YAMLSeq, isMap, isScalar, isSeq, parse, stringify } from "yaml";
-import { GitopsInputError } from "../errors";
-import { utf8Text } from "../utf8";
-import { FluxApis, fluxApisFor } from "../flux-apis";
-import { bootstrapLeftoverKind } from "../flux-install";
-import { removedKubeApi } from "../kube-apis";
+import { GitopsInputError } from "../read/errors";
+import { utf8Text } from "./utf8";
+import { FluxApis, fluxApisFor } from "../flux/apis";
+import { bootstrapLeftoverKind } from "../flux/install";
+import { removedKubeApi } from "../flux/kube-apis";
 import { KUSTOMIZATION_FILE_NAMES } from "../kustomize";
-import { documentData, groupOf, isRecord, parseCheckedDocuments, parseManifests } from "../yaml";
-import { Repo } from "../repo";
-import { FileChange, Splice, applySplices, scalarReplacement } from "../splice";
+import { documentData, groupOf, isRecord, parseCheckedDocuments, parseManifests } from "../read/yaml";
+import { Repo } from "../read/repo";
+import { FileChange, Splice, applySplices, scalarReplacement } from "./splice";
 
 export interface MigrateOptions {
   /** The Flux version that will serve the objects, e.g. "2.9.2". */

@@ -19,7 +19,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type Ajv from "ajv";
 import type { ErrorObject, Options, ValidateFunction } from "ajv";
-import vendored from "./flux-crd-schemas.json";
+import vendored from "./crd-schemas.json";
 
 type Schema = Record<string, unknown>;
 

@@ -1,5 +1,5 @@
 import ignore, { Ignore } from "ignore";
-import { Repo } from "../repo";
+import { Repo } from "./repo";
 
 /** How the repository is turned into a Flux source artifact before anything is built from it. */
 export interface ResolveOptions {

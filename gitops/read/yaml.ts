@@ -1,7 +1,7 @@
 import { Alias, Document, DocumentOptions, LineCounter, Node, Pair, ParseOptions, Scalar, SchemaOptions, YAMLMap, YAMLSeq, isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments } from "yaml";
 import { GitopsInputError } from "./errors";
 import { goYamlScalars } from "./go-yaml-scalars";
-import { K8sObject } from "./model";
+import { K8sObject } from "../model";
 
 /** The API group of an apiVersion: "apps/v1" -> "apps", "v1" -> "" (core). */
 export function groupOf(apiVersion: string): string {
@@ -169,7 +169,7 @@ function deepestLine(text: string): number {
 /** Every document of a YAML stream as plain data with its 1-based start line; empty ones dropped. */
 /**
  * How kustomize reads resources and patches, with go-yaml v3: plain scalars resolved as it
- * resolves them (`0644` is 420, a date is an RFC 3339 string; gitops/go-yaml-scalars.ts), and
+ * resolves them (`0644` is 420, a date is an RFC 3339 string; gitops/read/go-yaml-scalars.ts), and
  * `<<` merge keys merged (a selector written `<<: *labels` has those labels).
  */
 export const AS_KUSTOMIZE_READS: SchemaOptions = { customTags: (tags) => [goYamlScalars, ...tags], merge: true };

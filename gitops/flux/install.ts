@@ -4,10 +4,10 @@
  * controllers its objects need, and which of its objects are Flux's own install and sync
  * manifests (what this stack installs and owns instead).
  */
-import { controllerOfKind, DEFAULT_FLUX_COMPONENTS, FLUX_COMPONENT_NAMES, FluxComponent, isFluxComponent } from "./flux-apis";
-import { K8sObject } from "./model";
-import { Repo } from "./repo";
-import { isRecord } from "./yaml";
+import { controllerOfKind, DEFAULT_FLUX_COMPONENTS, FLUX_COMPONENT_NAMES, FluxComponent, isFluxComponent } from "./apis";
+import { K8sObject } from "../model";
+import { Repo } from "../read/repo";
+import { isRecord } from "../read/yaml";
 
 /** The namespace and name `flux bootstrap` gives its GitRepository and root Kustomization. */
 const FLUX_SYSTEM = "flux-system";

@@ -16,13 +16,13 @@
  * (renames the temps still there) or discards a staging one (removes its temps), so a kill
  * leaves either every file old or every file new once the next run starts, and no `.tmp` behind.
  *
- * Used by `inject --write` (gitops/overlays.ts) and meant for any command that rewrites files.
+ * Used by `inject --write` (gitops/edit/overlays.ts) and meant for any command that rewrites files.
  */
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { GitopsInputError } from "./errors";
-import { Repo } from "./repo";
+import { GitopsInputError } from "../read/errors";
+import { Repo } from "../read/repo";
 
 /** One file to replace: `before` is what it must still hold, `after` what it gets (null: delete it). */
 export interface PlannedWrite {

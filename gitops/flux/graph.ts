@@ -1,12 +1,12 @@
-import { GitopsInputError } from "./errors";
-import { ChartProvider, K8sObject, KustomizationNode, Unresolved } from "./model";
+import { GitopsInputError } from "../read/errors";
+import { ChartProvider, K8sObject, KustomizationNode, Unresolved } from "../model";
 import { CLUSTER_VARS_CONFIGMAP } from "./cluster-vars";
-import { applyPatches, fluxPath, fluxSpecPatches, resolvePath, substituteKnown } from "./kustomize";
-import { BootstrapMode } from "./model";
-import { SourceResolver, SourceVerdict, SourceView } from "./sources";
-import { builtinGroups, chartNameOf, helmReleaseCrds, providerTable } from "./providers";
-import { Repo } from "./repo";
-import { isRecord } from "./yaml";
+import { applyPatches, fluxPath, fluxSpecPatches, resolvePath, substituteKnown } from "../kustomize";
+import { BootstrapMode } from "../model";
+import { SourceResolver, SourceVerdict, SourceView } from "../read/sources";
+import { builtinGroups, chartNameOf, helmReleaseCrds, providerTable } from "../charts/table";
+import { Repo } from "../read/repo";
+import { isRecord } from "../read/yaml";
 
 type Json = Record<string, unknown>;
 

@@ -4,9 +4,9 @@
  * HelmReleases by chart (the chart table's `podIdentity`), and for cert-manager only when an
  * Issuer or ClusterIssuer actually uses a Route 53 DNS-01 solver.
  */
-import type { AwsPolicyKind, ChartProvider, K8sObject, KustomizationNode, SourceLocation } from "./model";
-import { chartNameOf, providerTable, valueAt } from "./providers";
-import { isRecord } from "./yaml";
+import type { AwsPolicyKind, ChartProvider, K8sObject, KustomizationNode, SourceLocation } from "../model";
+import { chartNameOf, providerTable, valueAt } from "./table";
+import { isRecord } from "../read/yaml";
 
 /** Something that asked for an association, for the plan: a file:line and what is there. */
 export interface PodIdentityReason extends SourceLocation {

@@ -1,5 +1,5 @@
-import { ChartProvider, K8sObject } from "./model";
-import { isRecord } from "./yaml";
+import { ChartProvider, K8sObject } from "../model";
+import { isRecord } from "../read/yaml";
 
 /**
  * API groups that exist on every cluster we create: Kubernetes' own (only the ones served by the
@@ -111,7 +111,7 @@ export const chartProviders: ChartProvider[] = [
     podIdentity: { policy: "ebs-csi-driver", serviceAccountValue: "controller.serviceAccount.name", defaultServiceAccount: "ebs-csi-controller-sa" },
     ...unverified,
   }),
-  // Charts community bootstrap helmfiles install before Flux (gitops/helmfile.ts looks them up).
+  // Charts community bootstrap helmfiles install before Flux (gitops/read/helmfile.ts looks them up).
   row("coredns", [], "templates", unverified),
   row("spegel", [], "templates", unverified),
   row("flux-operator", ["fluxcd.controlplane.io"], "templates", unverified),

@@ -2,7 +2,7 @@
  * Strict UTF-8 for files a command rewrites (inject --write, migrate --write): decoding with
  * replacement characters and writing back would change bytes the user never asked to change.
  */
-import { GitopsInputError } from "./errors";
+import { GitopsInputError } from "../read/errors";
 
 /**
  * A file's text, only when it is valid UTF-8 that encodes back to the same bytes: the rewrite

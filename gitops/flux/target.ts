@@ -4,12 +4,12 @@
  * Resolved once from the options and the repository, then read by the API, schema, controller
  * and leftover rules.
  */
-import { FluxApis, fluxApisFor, FluxComponent } from "./flux-apis";
-import { committedFluxInstall, requiredComponents } from "./flux-install";
-import { GitopsInputError } from "./errors";
+import { FluxApis, fluxApisFor, FluxComponent } from "./apis";
+import { committedFluxInstall, requiredComponents } from "./install";
+import { GitopsInputError } from "../read/errors";
 import { GraphNode } from "./graph";
-import { K8sObject, VerifyOptions } from "./model";
-import { Repo } from "./repo";
+import { K8sObject, VerifyOptions } from "../model";
+import { Repo } from "../read/repo";
 
 /** The newest Flux minor the served-versions table knows: the default when nothing says otherwise. */
 export const TABLE_FLUX_VERSION = "2.9";

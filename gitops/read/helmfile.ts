@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { Document, parseAllDocuments } from "yaml";
 import { GitopsInputError } from "./errors";
-import { ChartProvider } from "./model";
+import { ChartProvider } from "../model";
 import { Repo } from "./repo";
 import { MAX_ALIAS_COUNT, isRecord, parseManifests } from "./yaml";
 

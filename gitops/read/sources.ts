@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { copyOperationsOf, materialiseArtifact } from "./artifact-generator";
-import { K8sObject, SourceMapping } from "./model";
+import { K8sObject, SourceMapping } from "../model";
 import { Repo } from "./repo";
 import { isRecord } from "./yaml";
 

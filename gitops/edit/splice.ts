@@ -2,7 +2,7 @@
  * Editing YAML files in place: a change is spliced into the original text at the source range
  * of the parsed node, so every byte it does not change (comments, key order, quoting, blank
  * lines) survives; `Document.toString()` is not used for output, it re-renders the whole file.
- * Shared by the node-role injection (gitops/overlays.ts) and `migrate` (gitops/migrate/).
+ * Shared by the node-role injection (gitops/edit/overlays.ts) and `migrate` (gitops/edit/migrate.ts).
  * Writing is all or nothing.
  */
 import { createTwoFilesPatch } from "diff";

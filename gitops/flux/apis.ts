@@ -8,7 +8,7 @@
  * For example Flux 2.8 ships kustomize-controller v1.8.0, whose Kustomization CRD serves only
  * `v1` (v1beta2 was removed on 2026-02-11); Flux 2.7 ships v1.7.0, which still served `v1beta2`.
  */
-import servedTable from "./flux-served-versions.json";
+import servedTable from "./served-versions.json";
 
 /** A Flux controller the Flux Operator can install (FluxInstance `spec.components`). */
 export type FluxComponent =

@@ -28,11 +28,11 @@ import {
   isScalar,
   isSeq,
 } from "yaml";
-import { GitopsInputError } from "./errors";
-import { Repo } from "./repo";
+import { GitopsInputError } from "../read/errors";
+import { Repo } from "../read/repo";
 import { applyFileChanges, scalarReplacement, unifiedDiff } from "./splice";
 import { utf8Text } from "./utf8";
-import { documentData, parseCheckedDocuments } from "./yaml";
+import { documentData, parseCheckedDocuments } from "../read/yaml";
 
 export { utf8Text } from "./utf8";
 
@@ -53,8 +53,8 @@ export type ValueForm = "auto" | "arn" | "name";
 export type OverlayMode = "literal" | "placeholder";
 
 /** The `cluster-vars` variables a placeholder overlay refers to, per value form. */
-export { NODE_ROLE_VARIABLES } from "./cluster-vars";
-import { NODE_ROLE_VARIABLES } from "./cluster-vars";
+export { NODE_ROLE_VARIABLES } from "../flux/cluster-vars";
+import { NODE_ROLE_VARIABLES } from "../flux/cluster-vars";
 
 interface OverlayOptionsBase {
   /** The key that holds the role, wherever it sits in a Namespace manifest. Default `iam_role`. */

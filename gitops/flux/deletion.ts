@@ -10,8 +10,8 @@
  * after that timeout it logs "failed to wait for resources termination" and removes its
  * finalizer anyway. Every other policy removes the finalizer as soon as the deletes are issued.
  */
-import type { K8sObject } from "./model";
-import { isRecord } from "./yaml";
+import type { K8sObject } from "../model";
+import { isRecord } from "../read/yaml";
 
 /** `spec.deletionPolicy` values (kustomize-controller api/v1 kustomization_types.go). */
 export const DELETION_POLICIES = ["MirrorPrune", "Delete", "WaitForTermination", "Orphan"] as const;
