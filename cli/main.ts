@@ -8,6 +8,7 @@ const commands: Record<string, () => Command> = {
   drift: () => require("./drift").command,
   build: () => require("./build").command,
   migrate: () => require("./migrate").command,
+  charts: () => require("./charts").command,
 };
 
 const summaries: Record<string, string> = {
@@ -17,6 +18,7 @@ const summaries: Record<string, string> = {
   drift: "tell whether the cloud, the cluster and the repository still match",
   build: "print the objects a kustomize directory or Flux path applies, as the resolver builds them",
   migrate: "rewrite Flux and Kubernetes API versions the cluster no longer serves, and remove flux bootstrap's manifests",
+  charts: "lock what each HelmRelease's chart installs (read from the chart), or show it",
 };
 
 function help(): string {

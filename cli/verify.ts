@@ -4,7 +4,9 @@ import { GitopsInputError } from "../gitops/read/errors";
 import { ChartProvider, SourceMapping, VerifyOptions } from "../gitops/model";
 import { originUrlOf, parseSourceMapping } from "../gitops/read/sources";
 import { isReportFormat, renderReport, REPORT_FORMATS } from "../gitops/report";
-import { parseProvidersFile, verifyRepository } from "../gitops/verify";
+import { parseProvidersFile } from "../gitops/verify";
+import { verifyWithCharts } from "../gitops/charts/prepare";
+import { parseMirrors, terminalProgress } from "./charts";
 import { fluxMinor } from "../gitops/flux/apis";
 import { FLUX_VERSION, KUBERNETES_VERSION } from "../stacks/defaults";
 import type { Settings } from "../stacks/types";
@@ -14,7 +16,7 @@ import { Command, CommandIO, EXIT, UsageError, parseFlags } from "./command";
 const usage = `usage: gitops-cluster verify --cluster clusters/NAME [--repo DIR] [--format FORMAT]
                              [--providers FILE] [--preinstalled GROUP,...]
                              [--source KIND/NAMESPACE/NAME=DIR ...] [--bootstrap-file FILE ...]
-                             [--repo-url URL]
+                             [--repo-url URL] [--offline] [--chart-mirror FROM=TO ...]
                              [--bootstrap committed|stack] [--flux-version V] [--kubernetes-version V]
        gitops-cluster verify --stack NAME [--repo DIR] [--cluster PATH] [--format FORMAT] ...
 
@@ -38,6 +40,10 @@ options:
                           (helmfile.yaml, helmfile.d/, bootstrap/) are read without it
   --repo-url URL          the URL Flux clones this repository from (default: the checkout's
                           origin); any GitRepository with this URL reads the checkout
+  --offline               read charts from the lock (${"`"}.gitops-cluster/charts.lock.json${"`"}) and the cache
+                          only, never the network; without it, charts the lock lacks are fetched
+  --chart-mirror FROM=TO  fetch chart repository URLs starting with FROM from TO; repeatable
+                          (stack setting gitops.chartMirrors)
   --stack NAME            verify for a stack: read Pulumi.NAME.yaml (from the current directory when it
                           is there, else from this package): repo, cluster path, Flux and
                           Kubernetes versions, components, providers, the charts the stack installs
@@ -74,6 +80,8 @@ interface VerifyArgs {
   sources: SourceMapping[];
   bootstrapFiles: string[];
   repoUrl?: string;
+  offline: boolean;
+  chartMirrors: string[];
   /** With --stack: the options the program verifies with. */
   stackOptions?: VerifyOptions;
 }
@@ -118,6 +126,8 @@ function parse(argv: string[]): VerifyArgs {
     source: { type: "string", multiple: true },
     "bootstrap-file": { type: "string", multiple: true },
     "repo-url": { type: "string" },
+    offline: { type: "boolean" },
+    "chart-mirror": { type: "string", multiple: true },
   }, usage);
   if (values.bootstrap !== undefined && values.bootstrap !== "committed" && values.bootstrap !== "stack") {
     throw new UsageError(`--bootstrap ${values.bootstrap}: expected committed or stack`);
@@ -159,6 +169,7 @@ function parse(argv: string[]): VerifyArgs {
   return {
     repo: values.repo ?? "", cluster: values.cluster ?? "", stack: values.stack, format: values.format, providersFile: values.providers, preinstalled,
     sources, bootstrapFiles: values["bootstrap-file"] ?? [], repoUrl: values["repo-url"], ...versions,
+    offline: values.offline === true, chartMirrors: values["chart-mirror"] ?? [],
   };
 }
 
@@ -224,7 +235,9 @@ export const command: Command = {
       if (args.kubernetesVersion !== undefined) options.kubernetesVersion = args.kubernetesVersion;
       if (args.providersFile !== undefined) options.providers = [...(options.providers ?? []), ...readProviders(args.providersFile, io)];
       // The report names the repository as the user gave it, not as an absolute path.
-      const result = { ...verifyRepository(repoDir, args.cluster, options), repo: args.repo };
+      const mirrors = [...(options.chartMirrors ?? []), ...parseMirrors(args.chartMirrors)];
+      const verified = await verifyWithCharts(repoDir, args.cluster, options, { offline: args.offline, mirrors, env: io.env, progress: terminalProgress(io) });
+      const result = { ...verified, repo: args.repo };
       const uriPrefix = args.format === "sarif" ? placeInCheckout(repoDir) : "";
       io.stdout(renderReport(result, args.format, { uriPrefix }));
       return result.summary.errors > 0 ? EXIT.findings : EXIT.ok;

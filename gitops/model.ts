@@ -98,6 +98,8 @@ export type RuleId =
   | "crs-with-their-helmrelease"
   | "crds-skipped"
   | "unknown-group"
+  /** A HelmRelease whose chart (resolved version) the lock does not hold, so it was judged by the table (gitops/rules/charts.ts). */
+  | "chart-not-locked"
   | "missing-path"
   | "unsubstituted-variable"
   | "unresolved-reference"
@@ -229,6 +231,10 @@ export interface VerifyOptions {
    * the repository and patch every object of the cluster path (the deletion rule reads them).
    */
   rootPatches?: unknown[];
+  /** Stack `gitops.chartMirrors`: chart repository URL prefixes fetched from a mirror instead. */
+  chartMirrors?: import("./charts/sources").ChartMirror[];
+  /** The chart lock and charts fetched this run (gitops/charts/release.ts); unset: the chart table only. */
+  charts?: import("./charts/release").ChartKnowledge;
   /** Stack mode: charts the stack installs itself, and the setting that switches each off. */
   stackInstalledCharts?: { chart: string; setting: string }[];
 }

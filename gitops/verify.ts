@@ -11,6 +11,7 @@ import { Repo } from "./read/repo";
 import { RuleContext, Rule } from "./rules/context";
 import { dependencyCycle, duplicateKustomization, missingDependency } from "./rules/dependencies";
 import { crdOrdering } from "./rules/ordering";
+import { chartNotLocked } from "./rules/charts";
 import { missingPath, unresolvedReference } from "./rules/paths";
 import { unsubstitutedVariable } from "./rules/substitution";
 import { removedApiVersion, schemaViolation } from "./rules/api-versions";
@@ -34,6 +35,7 @@ const rules: Rule[] = [
   controllerNotInstalled,
   deletionNotWaited,
   chartInstalledByStack,
+  chartNotLocked,
 ];
 
 const severityOrder = { error: 0, warning: 1, note: 2 } as const;
@@ -59,7 +61,7 @@ export function verifyRepository(repoDir: string, clusterPath: string, options: 
 }
 
 function verifyWith(repo: Repo, repoDir: string, clusterPath: string, options: VerifyOptions, bootstrap: BootstrapMode, sources: SourceResolver): VerifyResult {
-  const nodes: GraphNode[] = buildClusterGraph(repo, clusterPath, options.providers, { bootstrap, sources });
+  const nodes: GraphNode[] = buildClusterGraph(repo, clusterPath, options.providers, { bootstrap, sources, charts: options.charts });
   const root = nodes[nodes.length - 1];
   const byId = new Map<string, GraphNode>();
   for (const n of nodes) if (!byId.has(n.id)) byId.set(n.id, n);

@@ -4,7 +4,8 @@ import { CLUSTER_VARS_CONFIGMAP } from "./cluster-vars";
 import { applyPatches, fluxPath, fluxSpecPatches, resolvePath, substituteKnown } from "../kustomize";
 import { BootstrapMode } from "../model";
 import { SourceResolver, SourceVerdict, SourceView } from "../read/sources";
-import { builtinGroups, chartNameOf, helmReleaseCrds, providerTable } from "../charts/table";
+import { builtinGroups, chartNameOf, providerTable } from "../charts/table";
+import { ChartKnowledge, releaseChart, ReleaseChart } from "../charts/release";
 import { Repo } from "../read/repo";
 import { isRecord } from "../read/yaml";
 
@@ -44,6 +45,8 @@ export interface HelmReleaseInfo {
    * so they add no coverage: kustomize-controller docs/spec/v1/kustomizations.md.)
    */
   waited: boolean;
+  /** What the chart knowledge rests on, per group reasons, undecidable groups, a missing lock entry (gitops/charts/release.ts). */
+  chartInfo?: ReleaseChart;
 }
 
 /** A KustomizationNode with what the rules need beyond the shared model. */
@@ -104,6 +107,8 @@ export interface GraphOptions {
   bootstrap?: BootstrapMode;
   /** Resolves sourceRefs; by default only the bootstrap's GitRepository is this repository. */
   sources?: SourceResolver;
+  /** The lock and charts fetched this run; without it charts are looked up in the table only. */
+  charts?: ChartKnowledge;
 }
 
 /** The root Kustomization that applies the cluster path, and how it was found. */
@@ -243,7 +248,8 @@ export function buildClusterGraph(repo: Repo, clusterPath: string, providers: Ch
     for (const p of retry) visit(p.ks, p.parent, p.ancestors, final);
   }
   nodes.push(rootNode);
-  annotateProviders(nodes, providerTable(providers));
+  if (options.charts !== undefined) readLockedRemotes(nodes, options.charts);
+  annotateProviders(nodes, providerTable(providers), options.charts, sources);
   return nodes;
 }
 
@@ -380,26 +386,52 @@ function nodeFromObjects(ks: K8sObject, spec: Json, namespace: string, objects: 
   };
 }
 
-/** Fills in the HelmReleases' chart groups; chartRef sources may live in any Kustomization. */
-function annotateProviders(nodes: GraphNode[], table: Map<string, ChartProvider>): void {
-  const sources = new Map<string, K8sObject>();
+/**
+ * Remote resources (https:// in a kustomization) the lock has read: the CRD groups each defines
+ * count as the Kustomization's own, exactly, and the resource is no longer hidden.
+ */
+function readLockedRemotes(nodes: GraphNode[], charts: ChartKnowledge): void {
+  if (charts.remote.length === 0) return;
+  const byUrl = new Map(charts.remote.map((r) => [r.url, r]));
+  for (const n of nodes) {
+    if (!n.unresolved.some((u) => u.reason === "remote-resource")) continue;
+    const groups = new Set(n.crdGroups);
+    n.unresolved = n.unresolved.filter((u) => {
+      const locked = u.reason === "remote-resource" ? byUrl.get(u.ref) : undefined;
+      if (locked === undefined) return true;
+      for (const g of locked.groups) groups.add(g);
+      n.sourceNotes.push(`remote resource ${u.ref} read from the lock (${locked.digest}): ${locked.groups.length === 0 ? "no CRDs" : `CRDs of ${locked.groups.join(", ")}`}`);
+      return false;
+    });
+    n.crdGroups = [...groups].sort();
+  }
+}
+
+/** Kinds a HelmRelease's chart and values may come from, looked up across the whole graph. */
+const CHART_INPUT_KINDS = new Set(["OCIRepository", "HelmChart", "HelmRepository", "ConfigMap", "Secret"]);
+
+/**
+ * Fills in the HelmReleases' chart groups: from the chart itself when it is read (the lock, a chart
+ * in a readable source), else from the table (gitops/charts/release.ts). chartRef sources, and the
+ * ConfigMaps and Secrets of `valuesFrom`, may live in any Kustomization.
+ */
+function annotateProviders(nodes: GraphNode[], table: Map<string, ChartProvider>, charts: ChartKnowledge | undefined, sources: SourceResolver): void {
+  const objects = new Map<string, K8sObject>();
   for (const n of nodes) {
     for (const o of n.objects) {
-      if (o.kind === "OCIRepository" || o.kind === "HelmChart") sources.set(`${o.kind}/${o.namespace ?? n.namespace}/${o.name}`, o);
+      if (CHART_INPUT_KINDS.has(o.kind)) objects.set(`${o.kind}/${o.namespace ?? n.namespace}/${o.name}`, o);
     }
   }
-  const lookup = (kind: string, namespace: string, name: string) => sources.get(`${kind}/${namespace}/${name}`);
+  const lookup = (kind: string, namespace: string, name: string) => objects.get(`${kind}/${namespace}/${name}`);
   for (const n of nodes) {
     const provides = new Set(n.crdGroups);
     for (const object of n.objects) {
       if (!isHelmRelease(object)) continue;
-      const chart = chartNameOf(object, lookup);
-      const provider = chart === undefined ? undefined : table.get(chart);
-      const crds = provider === undefined ? { groups: [], skipped: [] } : helmReleaseCrds(object, provider);
+      const info = releaseChart(object, lookup, table, charts, sources, chartNameOf(object, lookup));
       const waited = n.spec.wait === true
         || covered(healthChecksOf(n.spec), { kind: "HelmRelease", name: object.name, namespace: object.namespace ?? n.namespace });
-      n.helmReleases.push({ object, chart, known: provider !== undefined, ...crds, waited });
-      for (const g of crds.groups) provides.add(g);
+      n.helmReleases.push({ object, chart: info.chart, known: info.known, groups: info.groups, skipped: info.skipped, waited, chartInfo: info });
+      for (const g of info.groups) provides.add(g);
     }
     n.providesGroups = [...provides].sort();
   }

@@ -62,6 +62,14 @@ export const RULE_DESCRIPTIONS: Readonly<Record<string, RuleDescription>> = {
       "that depend on this release cannot be applied unless the CRDs come from elsewhere.",
     helpUri: FLUX_HELMRELEASE_DOC,
   },
+  "chart-not-locked": {
+    short: "A HelmRelease's chart is not in the lock file, so what it installs was not read from the chart.",
+    full:
+      "verify reads what a chart installs from `.gitops-cluster/charts.lock.json`, written from the real chart by " +
+      "`gitops-cluster charts lock`. A chart missing from it (or locked at another version) is judged by the hand-kept " +
+      "table, or not at all; run `gitops-cluster charts lock` and commit the lock.",
+    helpUri: FLUX_HELMRELEASE_DOC,
+  },
   "unknown-group": {
     short: "Custom resources use an API group that no known chart or CRD in the repository provides.",
     full:

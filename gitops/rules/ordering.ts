@@ -61,7 +61,7 @@ class Reach {
     const cached = this.unsure.get(node.id);
     if (cached !== undefined) return cached;
     this.unsure.set(node.id, false); // a cycle contributes nothing new
-    const own = node.helmReleases.some((h) => !h.known) || node.unresolved.some((u) => HIDDEN_REASONS.has(u.reason));
+    const own = node.helmReleases.some((h) => !h.known || h.chartInfo?.anyGroup === true) || node.unresolved.some((u) => HIDDEN_REASONS.has(u.reason));
     const result = own || this.upstream(node).some((n) => this.unsureUpstream(n));
     this.unsure.set(node.id, result);
     return result;
@@ -126,6 +126,7 @@ function providerIndex(context: RuleContext): { providers: Map<string, GraphNode
 export const crdOrdering: Rule = (context) => {
   const reach = new Reach(context);
   const { providers, skippers } = providerIndex(context);
+  const maybes = maybeProviders(context);
   const findings: Finding[] = [];
   const notReady = new Map<string, { provider: GraphNode; consumers: Set<string>; groups: Set<string> }>();
   const skipped = new Map<string, { provider: GraphNode; consumers: Set<string>; groups: Set<string>; unsure: boolean }>();
@@ -138,7 +139,8 @@ export const crdOrdering: Rule = (context) => {
       if (context.presentGroups.has(group) || consumer.crdGroups.includes(group) || available.has(group)) continue;
       const own = consumer.helmReleases.find((h) => h.groups.includes(group));
       if (own !== undefined) {
-        findings.push(crsWithTheirHelmRelease(consumer, group, own.object.name, own.chart));
+        // CRDs of the group may already come from upstream (a remote resource or source not read): then a warning.
+        findings.push(withChartBasis(crsWithTheirHelmRelease(consumer, group, own.object.name, own.chart, upstreamUnsure(reach, consumer)), [consumer], group));
         continue;
       }
       // A Kustomization with spec.kubeConfig applies to another cluster: only providers there count.
@@ -152,7 +154,12 @@ export const crdOrdering: Rule = (context) => {
           notReady.set(p.id, entry);
         }
       } else if (candidates.length > 0) {
-        findings.push(consumerWithoutProvider(consumer, group, candidates, reach.unsureUpstream(consumer) || context.bootstrapUnsure));
+        findings.push(withChartBasis(consumerWithoutProvider(consumer, group, candidates, reach.unsureUpstream(consumer) || context.bootstrapUnsure || maybeUpstream(reach, consumer, group, maybes)), candidates, group));
+      } else if ((maybes.get(group) ?? []).length > 0) {
+        const perhaps = maybes.get(group)!.filter((p) => p.id !== consumer.id && targetCluster(p) === targetCluster(consumer));
+        if (perhaps.length > 0 && reachedProviders(reach, consumer, perhaps).length === 0) {
+          findings.push(withChartBasis(consumerWithoutProvider(consumer, group, perhaps, true), perhaps, group));
+        }
       } else if ((skippers.get(group) ?? []).length > 0) {
         for (const p of skippers.get(group)!) {
           const entry = skipped.get(p.id) ?? { provider: p, consumers: new Set(), groups: new Set(), unsure: context.bootstrapUnsure };
@@ -171,6 +178,52 @@ export const crdOrdering: Rule = (context) => {
   for (const { provider, consumers, groups, unsure } of skipped.values()) findings.push(crdsSkipped(provider, consumers, groups, unsure));
   return findings;
 };
+
+/**
+ * Kustomizations whose charts install a group only under a condition this check cannot decide
+ * (a value from a valuesFrom it cannot read, a `.Capabilities` probe): they may provide it.
+ */
+function maybeProviders(context: RuleContext): Map<string, GraphNode[]> {
+  const out = new Map<string, GraphNode[]>();
+  for (const n of context.nodes) {
+    for (const h of n.helmReleases) {
+      for (const g of h.chartInfo?.maybe ?? []) {
+        const list = out.get(g) ?? [];
+        if (!list.includes(n)) list.push(n);
+        out.set(g, list);
+      }
+    }
+  }
+  return out;
+}
+
+/** Whether what the consumer depends on (not the consumer itself) hides what it installs. */
+function upstreamUnsure(reach: Reach, consumer: GraphNode): boolean {
+  return reach.upstream(consumer).some((n) => n.id !== consumer.id && reach.unsureUpstream(n));
+}
+
+/** Whether a chart upstream of the consumer may install the group: the finding about it is then a warning. */
+function maybeUpstream(reach: Reach, consumer: GraphNode, group: string, maybes: Map<string, GraphNode[]>): boolean {
+  const perhaps = maybes.get(group);
+  return perhaps !== undefined && reachedProviders(reach, consumer, perhaps).length > 0;
+}
+
+/**
+ * Says what a finding rests on: the chart read ("cert-manager v1.16.2 (https://..., sha256:...):
+ * templates/crds.yaml when `crds.enabled` (true here)") or the hand-kept table.
+ */
+function withChartBasis(finding: Finding, providers: GraphNode[], group: string): Finding {
+  const parts: string[] = [];
+  for (const p of providers) {
+    for (const h of p.helmReleases) {
+      const info = h.chartInfo;
+      if (info === undefined || info.basis === "" || (!h.groups.includes(group) && !info.maybe.includes(group))) continue;
+      const because = info.because[group];
+      parts.push(`HelmRelease ${h.object.name}: ${info.basis}${because === undefined ? "" : `: ${because} installs ${group}`}`);
+    }
+  }
+  return parts.length === 0 ? finding : { ...finding, message: `${finding.message} [rests on ${parts.join("; ")}]` };
+}
 
 /** The cluster a Kustomization applies to: "" for this one, the kubeConfig secret for a remote one. */
 function targetCluster(node: GraphNode): string {
@@ -214,9 +267,9 @@ function providerNotReady(context: RuleContext, provider: GraphNode, consumers: 
 }
 
 /** The same Kustomization applies a chart and custom resources of its CRDs: its dry run fails, the chart never installs. */
-function crsWithTheirHelmRelease(consumer: GraphNode, group: string, release: string, chart: string | undefined): Finding {
+function crsWithTheirHelmRelease(consumer: GraphNode, group: string, release: string, chart: string | undefined, unsure = false): Finding {
   return findingAt(
-    "crs-with-their-helmrelease", "error", consumer,
+    "crs-with-their-helmrelease", unsure ? "warning" : "error", consumer,
     `${consumer.id} applies HelmRelease ${release}${chart === undefined ? "" : ` (chart ${chart})`} and ${objectsOfGroup(consumer, group)}, whose CRDs that chart installs: the dry run of the whole Kustomization fails, so the HelmRelease is never applied either`,
     `move the ${group} resources to a separate Kustomization with \`- name: ${consumer.name}\` in spec.dependsOn, and set \`wait: true\` on ${consumer.id}`,
   );

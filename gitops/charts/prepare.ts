@@ -1,0 +1,144 @@
+import { VerifyOptions, VerifyResult } from "../model";
+import { GraphNode } from "../flux/graph";
+import { verifyRepository } from "../verify";
+import { ChartCache, defaultCacheDir } from "./cache";
+import { ChartFetcher, ChartFetchError, FetchOptions } from "./fetch";
+import { emptyLock, LockedChart, LockedRemote, mergeLock, readLock, writeLock } from "./lock";
+import { ChartKnowledge, requestKey } from "./release";
+import { ChartMirror, ChartRequest } from "./sources";
+
+/** How a run may reach charts: offline or not, mirrors, the cache, progress. */
+export interface ChartAccess {
+  offline: boolean;
+  mirrors: ChartMirror[];
+  cacheDir?: string;
+  env?: NodeJS.ProcessEnv;
+  progress?: FetchOptions["progress"];
+  /** Test hooks: shorter timeouts and backoff. */
+  timeoutMs?: number;
+  backoffMs?: number;
+  attempts?: number;
+}
+
+export function fetcherFor(access: ChartAccess): ChartFetcher {
+  return new ChartFetcher({
+    cache: new ChartCache(access.cacheDir ?? defaultCacheDir(access.env)),
+    offline: access.offline,
+    mirrors: access.mirrors,
+    env: access.env,
+    progress: access.progress,
+    timeoutMs: access.timeoutMs,
+    backoffMs: access.backoffMs,
+    attempts: access.attempts,
+  });
+}
+
+/** The lock of a repository as chart knowledge (an empty one when it has none). */
+export function knowledgeFromLock(repoDir: string, offline: boolean): ChartKnowledge {
+  const lock = readLock(repoDir);
+  return { locked: lock?.charts ?? [], remote: lock?.remote ?? [], lockPresent: lock !== undefined, offline };
+}
+
+/** Chart requests the graph could name but not read from the knowledge it had. */
+export function unlockedRequests(result: VerifyResult): ChartRequest[] {
+  const out = new Map<string, ChartRequest>();
+  for (const n of result.kustomizations as GraphNode[]) {
+    for (const h of n.helmReleases ?? []) {
+      const r = h.chartInfo?.notLocked?.request;
+      if (r !== undefined && r.protocol !== "source") out.set(requestKey(r), r);
+    }
+  }
+  return [...out.values()];
+}
+
+/** Remote resources (https:// in a kustomization) the graph could not read. */
+export function remoteUrls(result: VerifyResult): string[] {
+  const out = new Set<string>();
+  for (const n of result.kustomizations) {
+    for (const u of n.unresolved) if (u.reason === "remote-resource" && /^https?:\/\//.test(u.ref)) out.add(u.ref);
+  }
+  return [...out];
+}
+
+/** Fetches every request in parallel (the fetcher bounds concurrency); failures are kept, not thrown. */
+export async function fetchAll(fetcher: ChartFetcher, requests: ChartRequest[]): Promise<{ charts: LockedChart[]; failures: Map<string, string> }> {
+  const failures = new Map<string, string>();
+  const charts: LockedChart[] = [];
+  await Promise.all(requests.map(async (r) => {
+    try {
+      charts.push(await fetcher.resolve(r));
+    } catch (err) {
+      if (!(err instanceof ChartFetchError)) throw err;
+      failures.set(requestKey(r), `fetching it failed: ${err.message}`);
+    }
+  }));
+  return { charts, failures };
+}
+
+export async function fetchRemotes(fetcher: ChartFetcher, urls: string[]): Promise<{ remote: LockedRemote[]; failures: Map<string, string> }> {
+  const failures = new Map<string, string>();
+  const remote: LockedRemote[] = [];
+  await Promise.all(urls.map(async (u) => {
+    try {
+      remote.push(await fetcher.remote(u));
+    } catch (err) {
+      if (!(err instanceof ChartFetchError)) throw err;
+      failures.set(u, err.message);
+    }
+  }));
+  return { remote, failures };
+}
+
+/**
+ * `verify` with charts: the lock first; when the network is allowed, the charts the lock lacks are
+ * fetched (into the cache, not the lock) and the verification runs again with them.
+ */
+export async function verifyWithCharts(repoDir: string, cluster: string, options: VerifyOptions, access: ChartAccess): Promise<VerifyResult> {
+  const knowledge = knowledgeFromLock(repoDir, access.offline);
+  const first = verifyRepository(repoDir, cluster, { ...options, charts: knowledge });
+  const missing = unlockedRequests(first);
+  const urls = remoteUrls(first).filter((u) => !knowledge.remote.some((r) => r.url === u));
+  if (access.offline || (missing.length === 0 && urls.length === 0)) return first;
+  const fetcher = fetcherFor(access);
+  const [fetched, remotes] = await Promise.all([fetchAll(fetcher, missing), fetchRemotes(fetcher, urls)]);
+  if (fetched.charts.length === 0 && fetched.failures.size === 0 && remotes.remote.length === 0) return first;
+  return verifyRepository(repoDir, cluster, {
+    ...options,
+    charts: { ...knowledge, locked: [...knowledge.locked, ...fetched.charts], remote: [...knowledge.remote, ...remotes.remote], failures: fetched.failures },
+  });
+}
+
+/** What `charts lock` did. */
+export interface LockOutcome {
+  file: string;
+  charts: LockedChart[];
+  remote: LockedRemote[];
+  failures: string[];
+}
+
+/**
+ * Writes the lock for the given cluster paths: every chart their HelmReleases name, resolved and
+ * read afresh (the cache makes a known version free), and every remote resource. Entries of other
+ * clusters already in the lock are kept when only some clusters are locked.
+ */
+export async function lockCharts(repoDir: string, clusters: string[], options: VerifyOptions, access: ChartAccess, replace: boolean): Promise<LockOutcome> {
+  const fetcher = fetcherFor(access);
+  const blank: ChartKnowledge = { locked: [], remote: [], lockPresent: false, offline: access.offline };
+  const requests = new Map<string, ChartRequest>();
+  const urls = new Set<string>();
+  for (const cluster of clusters) {
+    const result = verifyRepository(repoDir, cluster, { ...options, charts: blank });
+    for (const r of unlockedRequests(result)) requests.set(requestKey(r), r);
+    for (const u of remoteUrls(result)) urls.add(u);
+  }
+  const [fetched, remotes] = await Promise.all([fetchAll(fetcher, [...requests.values()]), fetchRemotes(fetcher, [...urls])]);
+  const base = replace ? emptyLock() : readLock(repoDir) ?? emptyLock();
+  const lock = mergeLock(base, fetched.charts, remotes.remote);
+  const file = writeLock(repoDir, lock);
+  return {
+    file,
+    charts: fetched.charts,
+    remote: remotes.remote,
+    failures: [...[...fetched.failures.entries()].map(([k, why]) => `${k.split("\u0000").slice(0, 3).join(" ")}: ${why}`), ...[...remotes.failures.entries()].map(([u, why]) => `${u}: ${why}`)],
+  };
+}
