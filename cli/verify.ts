@@ -236,7 +236,9 @@ export const command: Command = {
       if (args.providersFile !== undefined) options.providers = [...(options.providers ?? []), ...readProviders(args.providersFile, io)];
       // The report names the repository as the user gave it, not as an absolute path.
       const mirrors = [...(options.chartMirrors ?? []), ...parseMirrors(args.chartMirrors)];
-      const verified = await verifyWithCharts(repoDir, args.cluster, options, { offline: args.offline, mirrors, env: io.env, progress: terminalProgress(io) });
+      const verified = await verifyWithCharts(repoDir, args.cluster, options, {
+        // For a stack, charts come from the lock as the program reads them, so both give one verdict.
+        offline: args.offline || args.stack !== undefined, mirrors, env: io.env, progress: terminalProgress(io) });
       const result = { ...verified, repo: args.repo };
       const uriPrefix = args.format === "sarif" ? placeInCheckout(repoDir) : "";
       io.stdout(renderReport(result, args.format, { uriPrefix }));

@@ -4,6 +4,7 @@ import { GitopsInputError } from "../gitops/read/errors";
 import { VerifyOptions, VerifyResult } from "../gitops/model";
 import { renderText } from "../gitops/report/text";
 import { verifyRepository } from "../gitops/verify";
+import { knowledgeFromLock } from "../gitops/charts/prepare";
 
 export interface OrderingCheckArgs {
   /** Local checkout of the GitOps repository (absolute, or relative to the project directory). */
@@ -51,7 +52,8 @@ function checkOrdering(args: OrderingCheckArgs): VerifyResult {
   const repoDir = path.resolve(args.repoDir);
   let result: VerifyResult;
   try {
-    result = verifyRepository(repoDir, args.clusterPath, args.options);
+    // What charts install, from the repository's lock (.gitops-cluster/charts.lock.json), else the table.
+    result = verifyRepository(repoDir, args.clusterPath, { ...args.options, charts: args.options?.charts ?? knowledgeFromLock(repoDir, true) });
   } catch (err) {
     if (err instanceof GitopsInputError) {
       throw new pulumi.RunError(

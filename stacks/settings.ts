@@ -8,6 +8,7 @@
  * where the default AWS provider deploys. Setting both to different regions is an error, since
  * resources would land in one region while the settings describe another.
  */
+import { ChartMirror, parseChartMirror } from "../gitops/charts/sources";
 import { parseSourceMapping } from "../gitops/read/sources";
 import { SourceMapping } from "../gitops/model";
 import * as pulumi from "@pulumi/pulumi";
@@ -556,7 +557,7 @@ function checkCredentialsAgainstUrl(r: Reader, flux: FluxSettings): void {
 }
 
 function readGitops(r: Reader, value: unknown, defaults: EnvironmentDefaults["gitops"]): GitopsSettings {
-  const fields = r.section("gitops", value, ["repoDir", "clusterPath", "extraProviders", "preinstalledGroups", "sources", "bootstrapFiles"]);
+  const fields = r.section("gitops", value, ["repoDir", "clusterPath", "extraProviders", "preinstalledGroups", "sources", "bootstrapFiles", "chartMirrors"]);
   const apiGroup = (at: string, item: unknown) => r.str(at, item, undefined, API_GROUP);
   return {
     repoDir: fields.str("repoDir", defaults.repoDir, LOCAL_DIR),
@@ -580,6 +581,14 @@ function readGitops(r: Reader, value: unknown, defaults: EnvironmentDefaults["gi
       return parsed;
     }),
     bootstrapFiles: fields.list("bootstrapFiles", [], (at, item) => r.str(at, item, undefined, RELATIVE_DIR)),
+    chartMirrors: fields.list("chartMirrors", [], (at, item): ChartMirror => {
+      const parsed = parseChartMirror(r.str(at, item, undefined));
+      if (typeof parsed === "string") {
+        r.report(at, parsed);
+        return { from: "", to: "" };
+      }
+      return parsed;
+    }),
   };
 }
 

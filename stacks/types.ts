@@ -162,6 +162,8 @@ export interface GitopsSettings {
   sources: SourceMapping[];
   /** Ordering check: helmfiles or CRD manifests (repo-relative) applied before Flux starts. */
   bootstrapFiles: string[];
+  /** Chart repository mirrors, "FROM=TO" (gitops/charts/sources.ts): fetch FROM's charts from TO. */
+  chartMirrors?: import("../gitops/charts/sources").ChartMirror[];
 }
 
 export interface InjectionSettings {

@@ -33,5 +33,6 @@ export function verifyOptionsFor(settings: Settings): VerifyOptions {
     // components/flux-bootstrap.ts gives its root Kustomization exactly these patches.
     rootPatches: [waitForTerminationPatch()],
     stackInstalledCharts: charts,
+    chartMirrors: settings.gitops.chartMirrors ?? [],
   };
 }
