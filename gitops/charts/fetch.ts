@@ -175,6 +175,7 @@ export class ChartFetcher {
       : await this.fetchOciChart(url, request);
     const digest = this.options.cache.put(archive);
     this.options.cache.putRecord("resolved", key, { version, digest });
+    this.options.cache.putRecord("resolved", `${request.repository}\u0000${request.chart}\u0000=${version}`, { version, digest });
     return this.locked(request, version, digest, archive);
   }
 
@@ -226,6 +227,11 @@ export class ChartFetcher {
     if (urls.length === 0) throw new ChartFetchError(`${request.chart} ${chosen.version} in ${repoUrl}/index.yaml has no download URL`);
     // A relative URL is relative to the repository (helm/helm pkg/repo/chartrepo.go ResolveReferenceURL).
     const archiveUrl = new URL(urls[0], `${repoUrl}/`).toString();
+    // A version fetched before is not fetched again: by the index's digest, or by what it resolved to last time.
+    const indexDigest = typeof entry.digest === "string" && /^[a-f0-9]{64}$/.test(entry.digest) ? `sha256:${entry.digest}` : undefined;
+    const seen = this.options.cache.getRecord<{ digest: string }>("resolved", `${request.repository}\u0000${request.chart}\u0000=${chosen.version}`);
+    const cached = this.options.cache.get(indexDigest ?? seen?.digest ?? "");
+    if (cached !== undefined) return { version: chosen.version, archive: cached };
     const res = await this.get(archiveUrl, `${request.chart} ${chosen.version}`, MAX_CHART_BYTES);
     if (res.status !== 200) throw new ChartFetchError(`${request.chart} ${chosen.version}: ${archiveUrl}: HTTP ${res.status}`);
     if (typeof entry.digest === "string" && /^[a-f0-9]{64}$/.test(entry.digest) && sha256(res.body) !== `sha256:${entry.digest}`) {

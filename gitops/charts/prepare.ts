@@ -5,7 +5,7 @@ import { ChartCache, defaultCacheDir } from "./cache";
 import { ChartFetcher, ChartFetchError, FetchOptions } from "./fetch";
 import { emptyLock, LockedChart, LockedRemote, mergeLock, readLock, writeLock } from "./lock";
 import { ChartKnowledge, requestKey } from "./release";
-import { ChartMirror, ChartRequest } from "./sources";
+import { ChartMirror, ChartRequest, describeRequest } from "./sources";
 
 /** How a run may reach charts: offline or not, mirrors, the cache, progress. */
 export interface ChartAccess {
@@ -139,6 +139,6 @@ export async function lockCharts(repoDir: string, clusters: string[], options: V
     file,
     charts: fetched.charts,
     remote: remotes.remote,
-    failures: [...[...fetched.failures.entries()].map(([k, why]) => `${k.split("\u0000").slice(0, 3).join(" ")}: ${why}`), ...[...remotes.failures.entries()].map(([u, why]) => `${u}: ${why}`)],
+    failures: [...[...fetched.failures.entries()].map(([k, why]) => `${describeRequest(requests.get(k)!)}: ${why}`), ...[...remotes.failures.entries()].map(([u, why]) => `${u}: ${why}`)],
   };
 }
