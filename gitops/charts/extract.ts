@@ -52,8 +52,10 @@ export interface DependencyFact {
   tags?: string[];
   version?: string;
   repository?: string;
-  /** The subchart as read from charts/; absent when it is not vendored in the archive. */
+  /** The subchart as read from charts/ (or fetched from `repository`); absent when it could not be read. */
   chart?: ChartFacts;
+  /** Set when the subchart was fetched from its repository, not vendored: "version (digest)". */
+  fetched?: string;
 }
 
 export interface ChartFacts {
@@ -104,7 +106,7 @@ export function chartFacts(files: ChartFiles, depth = 0): ChartFacts {
       }
     }
     for (const inc of included) {
-      for (const f of matching(sorted, inc.pattern)) crds.push(...crdsOfPlainFile(files, f, "templates", inc.conditions, problems).map((c) => ({ ...c, file: `${file} (${f})` })));
+      for (const f of matching(sorted, inc.pattern).filter((x) => /\.(ya?ml|json)$/.test(x))) crds.push(...crdsOfPlainFile(files, f, "templates", inc.conditions, problems).map((c) => ({ ...c, file: `${file} (${f})` })));
     }
   }
   const dependencies = depth >= MAX_DEPTH ? [] : dependenciesOf(files, meta, depth, problems);
@@ -264,6 +266,14 @@ function dependenciesOf(files: ChartFiles, meta: Record<string, unknown>, depth:
   // A chart under charts/ that Chart.yaml does not list is loaded and always enabled.
   for (const [name, chart] of vendored) if (!used.has(name)) out.push({ name, chart });
   return out;
+}
+
+/**
+ * The defaults again from the chart's values.yaml, once dependencies fetched from their
+ * repositories are attached (their conditions read parent values under their alias).
+ */
+export function repruneDefaults(facts: ChartFacts, files: ChartFiles): void {
+  facts.defaults = prune(yamlMapping(files, "values.yaml") ?? {}, referencedPaths(facts));
 }
 
 /** The value paths a chart's conditions read, with its subcharts' under their alias (and `global`). */

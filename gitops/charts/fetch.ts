@@ -4,9 +4,9 @@ import * as path from "path";
 import { parse } from "yaml";
 import { GitopsInputError } from "../read/errors";
 import { isRecord, parseYamlDocuments } from "../read/yaml";
-import { ChartArchiveError, MAX_CHART_BYTES } from "./archive";
+import { ChartArchiveError, ChartFiles, MAX_CHART_BYTES, readChartArchive } from "./archive";
 import { ChartCache, sha256 } from "./cache";
-import { chartFactsFromArchive, ChartFacts } from "./extract";
+import { chartFacts, ChartFacts, repruneDefaults } from "./extract";
 import { LockedChart, LockedRemote } from "./lock";
 import { resolveVersion } from "./semver";
 import { ChartMirror, ChartRequest, describeRequest, mirrored } from "./sources";
@@ -161,13 +161,17 @@ export class ChartFetcher {
 
   /** The chart a request names, fetched (or found in the cache) and read. */
   async resolve(request: ChartRequest): Promise<LockedChart> {
+    return this.resolveAt(request, 0);
+  }
+
+  private async resolveAt(request: ChartRequest, depth: number): Promise<LockedChart> {
     if (request.protocol === "source") throw new ChartFetchError(`${describeRequest(request)}: a chart in a Flux source is read from the source, not fetched`);
     const key = `${request.repository}\u0000${request.chart}\u0000${request.version}\u0000${request.digest ?? ""}`;
     // Offline, a constraint resolved before is resolved the same way (exact versions and digests always).
     const known = this.options.cache.getRecord<{ version: string; digest: string }>("resolved", key);
     if (known !== undefined && this.options.offline) {
       const archive = this.options.cache.get(known.digest);
-      if (archive !== undefined) return this.locked(request, known.version, known.digest, archive);
+      if (archive !== undefined) return this.locked(request, known.version, known.digest, archive, depth);
     }
     const url = mirrored(request.repository, this.options.mirrors ?? []);
     const { version, archive } = request.protocol === "http"
@@ -176,23 +180,54 @@ export class ChartFetcher {
     const digest = this.options.cache.put(archive);
     this.options.cache.putRecord("resolved", key, { version, digest });
     this.options.cache.putRecord("resolved", `${request.repository}\u0000${request.chart}\u0000=${version}`, { version, digest });
-    return this.locked(request, version, digest, archive);
+    return this.locked(request, version, digest, archive, depth);
   }
 
-  private locked(request: Extract<ChartRequest, { protocol: "http" | "oci" }>, version: string, digest: string, archive: Buffer): LockedChart {
+  private async locked(request: Extract<ChartRequest, { protocol: "http" | "oci" }>, version: string, digest: string, archive: Buffer, depth: number): Promise<LockedChart> {
     let facts = this.options.cache.getRecord<ChartFacts>("facts", `${EXTRACTOR}\u0000${digest}`);
     if (facts === undefined) {
+      let files: ChartFiles;
       try {
-        facts = chartFactsFromArchive(archive);
+        files = readChartArchive(archive);
+        facts = chartFacts(files);
       } catch (err) {
         if (err instanceof ChartArchiveError || err instanceof GitopsInputError) {
           throw new ChartFetchError(`${request.chart} ${version} from ${request.repository} (${digest}): ${err.message}`);
         }
         throw err;
       }
+      if (await this.fetchDependencies(facts, depth)) repruneDefaults(facts, files);
       this.options.cache.putRecord("facts", `${EXTRACTOR}\u0000${digest}`, facts);
     }
     return { repository: request.repository, chart: request.chart, version, digest, facts };
+  }
+
+  /**
+   * Dependencies Chart.yaml lists but the archive does not vendor (a chart packaged without
+   * `helm dependency build`, as Flux builds charts from Git): fetched from their repository as
+   * source-controller's dependency manager does (internal/helm/chart/dependency_manager.go).
+   * `file://` and `@alias` repositories cannot be fetched here: the problem is recorded.
+   */
+  private async fetchDependencies(facts: ChartFacts, depth: number): Promise<boolean> {
+    let any = false;
+    await Promise.all(facts.dependencies.map(async (dep) => {
+      if (dep.chart !== undefined || dep.repository === undefined) return;
+      const repository = dep.repository.replace(/\/+$/, "");
+      if (!/^(https?|oci):\/\//.test(repository) || depth >= 4) {
+        facts.problems.push(`dependency ${dep.name}: repository ${dep.repository || "(none)"} is not fetched here`);
+        return;
+      }
+      try {
+        const sub = await this.resolveAt({ protocol: repository.startsWith("oci://") ? "oci" : "http", repository, chart: dep.name, version: dep.version ?? "" }, depth + 1);
+        dep.chart = sub.facts;
+        dep.fetched = `${sub.version} (${sub.digest})`;
+        any = true;
+      } catch (err) {
+        if (!(err instanceof ChartFetchError)) throw err;
+        facts.problems.push(`dependency ${dep.name}: ${err.message}`);
+      }
+    }));
+    return any;
   }
 
   private index(repoUrl: string): Promise<Record<string, unknown>> {
@@ -342,7 +377,7 @@ export class ChartFetcher {
 }
 
 /** The facts cache is keyed by this too, so a better extractor re-reads cached archives. */
-export const EXTRACTOR = "extract-1";
+export const EXTRACTOR = "extract-2";
 
 /** The CRD groups a manifest stream defines. A stream that is not YAML is an error naming the URL. */
 export function crdGroupsOfManifest(text: string, where: string): string[] {

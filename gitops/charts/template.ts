@@ -42,7 +42,17 @@ interface Frame {
   /** Negations of the branches already passed (`else` after `if A` is `not A`). */
   passed: TemplateCondition[];
   current?: TemplateCondition;
+  /** `range $path, $_ := .Files.Glob "crds/*.yaml"`: the files the loop walks. */
+  glob?: string;
 }
+
+/**
+ * An action that emits a file's contents as they are (`{{ .Files.Get "crds/a.yaml" }}`, or
+ * `{{ $.Files.Get $path }}` inside a range over `.Files.Glob`), perhaps indented: anything else
+ * done with the contents (b64enc, fromYaml, a ConfigMap's data) renders no CRD.
+ */
+const RAW_GET = /^\$?\.Files\.Get\s+(?:"([^"]*)"|(\$\w+))\s*(?:\|\s*(?:nindent|indent|trim)\b[^|]*)?$/;
+const GLOB_RANGE = /^(?:\$\w+\s*,\s*\$\w*\s*:=\s*)?\$?\.Files\.Glob\s+"([^"]*)"$/;
 
 const ACTION = /\{\{(-?)([\s\S]*?)(-?)\}\}/g;
 
@@ -118,7 +128,8 @@ export function templateDocuments(source: string): { documents: TemplateDocument
           break;
         }
         const cond = { expr: rest, want: true, ...(word === "range" ? { opaque: true } : {}) };
-        stack.push({ keyword: word, passed: [], current: cond });
+        const glob = word === "range" ? GLOB_RANGE.exec(rest)?.[1] : undefined;
+        stack.push({ keyword: word, passed: [], current: cond, ...(glob === undefined ? {} : { glob }) });
         break;
       }
       case "define":
@@ -142,7 +153,13 @@ export function templateDocuments(source: string): { documents: TemplateDocument
         if (stack.pop() === undefined) broken = true;
         break;
       default: {
-        for (const f of action.matchAll(/\.Files\.(Get|Glob)\s+"([^"]*)"/g)) files.push({ pattern: f[2], conditions: active() });
+        const raw = RAW_GET.exec(action.replace(/^-\s*|\s*-$/g, ""));
+        if (raw !== null && !inDefine()) {
+          const loop = [...stack].reverse().find((f) => f.glob !== undefined);
+          const pattern = raw[1] ?? (loop !== undefined ? loop.glob : undefined);
+          // The loop over files is not a condition: its files are emitted under the conditions around it.
+          if (pattern !== undefined) files.push({ pattern, conditions: active().filter((c) => loop === undefined || c.expr !== loop.current?.expr) });
+        }
         void startLine;
       }
     }

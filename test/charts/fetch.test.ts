@@ -90,6 +90,13 @@ describe("charts over HTTP: a static Helm repository on loopback", function () {
     const routes: Parameters<typeof staticServer>[0] = { "/index.yaml": indexYaml(archives) };
     for (const [file, data] of Object.entries(archives)) routes[`/charts/${file}`] = data;
     server = await staticServer(routes);
+    // An umbrella chart packaged without its dependency: fetched from the repository Chart.yaml names.
+    const umbrella = chartArchive("umbrella", {
+      "Chart.yaml": chartYaml("umbrella", "1.0.0", `dependencies:\n  - name: plain-crds\n    version: "~1.0"\n    repository: ${server.url}/\n    condition: widgets.enabled\n`),
+      "values.yaml": "widgets:\n  enabled: true\n",
+    });
+    routes["/umbrella/index.yaml"] = indexYaml({ "umbrella-1.0.0.tgz": umbrella }).replace("charts/umbrella", "umbrella");
+    routes["/umbrella/umbrella-1.0.0.tgz"] = umbrella;
   });
   after(async () => {
     await server.close();
@@ -144,6 +151,15 @@ describe("charts over HTTP: a static Helm repository on loopback", function () {
     const notLocked = stale.findings.filter((f: { rule: string }) => f.rule === "chart-not-locked");
     assert.equal(notLocked.length, 1);
     assert.match(notLocked[0].message, /legacy-crds 2\.x from http:\/\/127\.0\.0\.1:\d+, which was not read: the lock has 1\.0\.0, not a version matching "2\.x" \(offline: not fetched\)/);
+  });
+
+  it("a dependency Chart.yaml lists but the archive does not vendor is fetched from its repository, its condition kept", async () => {
+    const f = new ChartFetcher({ cache: new ChartCache(path.join(cacheHome, "deps")), backoffMs: 10 });
+    const locked = await f.resolve({ protocol: "http", repository: `${server.url}/umbrella`, chart: "umbrella", version: "" });
+    const dep = locked.facts.dependencies[0];
+    assert.equal(dep.fetched?.split(" ")[0], "1.0.0", "~1.0 picks 1.0.0, not 1.1.0");
+    assert.deepEqual(dep.chart?.crds.map((c) => c.group), ["widgets.example.io"]);
+    assert.deepEqual(locked.facts.defaults, { widgets: { enabled: true } });
   });
 
   it("--chart-mirror fetches a repository's charts from its mirror, and the lock keeps the original URL", async () => {
