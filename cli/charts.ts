@@ -130,7 +130,8 @@ export const command: Command = {
         progress: terminalProgress(io),
       }, values.cluster === undefined);
       for (const c of outcome.charts.sort((a, b) => a.chart.localeCompare(b.chart))) {
-        const groups = [...new Set(c.facts.crds.map((x) => x.group ?? "(templated)"))];
+        const all = (f: ChartFacts): string[] => [...f.crds.map((x) => x.group ?? "(templated)"), ...f.dependencies.flatMap((d) => (d.chart === undefined ? [] : all(d.chart)))];
+        const groups = [...new Set(all(c.facts))].sort();
         io.stdout(`locked ${c.chart} ${c.version} (${c.repository}, ${c.digest}): ${groups.length === 0 ? "no CRDs" : groups.join(", ")}\n`);
       }
       for (const r of outcome.remote) io.stdout(`locked ${r.url} (${r.digest}): ${r.groups.length === 0 ? "no CRDs" : r.groups.join(", ")}\n`);

@@ -110,7 +110,7 @@ function crdBecause(fact: CrdFact, prefix: string, view: ValuesView, policySkips
     group,
     state: skipped ? "no" : groupState,
     skipped: skipped && groupState !== "no",
-    because: `${prefix}${fact.file}${text}${group === null ? ` (group templated: ${fact.groupTemplate ?? "?"})` : ""}`,
+    because: `${prefix}${fact.file} installs ${group ?? `a group templated as ${fact.groupTemplate ?? "?"}`}${text}${skipped ? " (crds/, left out by install.crds: Skip)" : ""}`,
   };
 }
 
@@ -126,9 +126,14 @@ function collect(facts: ChartFacts, user: ValuesView, topTags: ValuesView, prefi
     if (s !== "no") out.webhooks.push({ ...w, file: `${prefix}${w.file}` });
   }
   for (const dep of facts.dependencies) {
-    if (dep.chart === undefined) continue;
     const name = dep.alias ?? dep.name;
     const d = dependencyState(dep, view, topTags);
+    if (dep.chart === undefined) {
+      // An enabled dependency that could not be read may install any group.
+      const state = and(gate.state, d.state);
+      if (state !== "no") out.groups.push({ group: null, state: "maybe", skipped: false, because: `${prefix}charts/${name} (dependency ${dep.name}${dep.repository === undefined ? "" : ` from ${dep.repository}`}, not read)${gate.text}${d.text}` });
+      continue;
+    }
     const sub = isRecord(values[name]) ? (values[name] as Values) : {};
     // Subchart values: the parent's under its name, and the parent's globals (coalesce.go coalesceGlobals).
     const subUser: Values = isRecord(values.global) ? { ...sub, global: coalesce(isRecord(sub.global) ? sub.global as Values : {}, values.global as Values) } : sub;

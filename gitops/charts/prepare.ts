@@ -51,11 +51,22 @@ export function unlockedRequests(result: VerifyResult): ChartRequest[] {
   return [...out.values()];
 }
 
-/** Remote resources (https:// in a kustomization) the graph could not read. */
+/**
+ * Remote resources the graph could not read that are files to fetch: an http(s) URL that is not a
+ * git repository spec (kustomize api/internal/git/repospec.go: `//` after the repository, `?ref=`,
+ * `.git`, `_git/`), e.g. a release's install manifest.
+ */
+export function isRemoteFile(ref: string): boolean {
+  if (!/^https?:\/\/[^/]+\/./.test(ref)) return false;
+  const rest = ref.replace(/^https?:\/\/[^/]+/, "");
+  return !/\/\/|[?&](ref|version|submodules|timeout)=|\.git($|[/?])|\/_git\//.test(rest);
+}
+
+/** Remote resources (https:// files in a kustomization) the graph could not read. */
 export function remoteUrls(result: VerifyResult): string[] {
   const out = new Set<string>();
   for (const n of result.kustomizations) {
-    for (const u of n.unresolved) if (u.reason === "remote-resource" && /^https?:\/\//.test(u.ref)) out.add(u.ref);
+    for (const u of n.unresolved) if (u.reason === "remote-resource" && isRemoteFile(u.ref)) out.add(u.ref);
   }
   return [...out];
 }

@@ -139,7 +139,7 @@ export function releaseChart(
   const provider = named === undefined ? undefined : table.get(named);
   const crds = provider === undefined ? { groups: [], skipped: [] } : helmReleaseCrds(helmRelease, provider);
   const because: Record<string, string> = {};
-  for (const g of crds.groups) because[g] = `the hand-kept chart table (gitops/charts/table.ts) row ${provider!.chart}${provider!.unverified ? ", unverified" : ""}`;
+  for (const g of crds.groups) because[g] = `installs ${g} per that row`;
   return {
     chart: named,
     known: provider !== undefined,

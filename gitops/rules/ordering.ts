@@ -219,7 +219,7 @@ function withChartBasis(finding: Finding, providers: GraphNode[], group: string)
       const info = h.chartInfo;
       if (info === undefined || info.basis === "" || (!h.groups.includes(group) && !info.maybe.includes(group))) continue;
       const because = info.because[group];
-      parts.push(`HelmRelease ${h.object.name}: ${info.basis}${because === undefined ? "" : `: ${because} installs ${group}`}`);
+      parts.push(`HelmRelease ${h.object.name}: ${info.basis}${because === undefined ? "" : `: ${because}`}`);
     }
   }
   return parts.length === 0 ? finding : { ...finding, message: `${finding.message} [rests on ${parts.join("; ")}]` };

@@ -33,7 +33,7 @@ describe("what a chart installs, read from its archive", () => {
     assert.deepEqual(states("legacy-crds-1.0.0.tgz", { installCRDs: true }), { "legacy.example.io": "yes" });
     assert.deepEqual(states("legacy-crds-1.0.0.tgz", { crds: { enabled: true } }), { "legacy.example.io": "yes" });
     const because = groupsByState(releaseInstalls(facts("legacy-crds-1.0.0.tgz"), { values: { installCRDs: true }, unknown: [] }, undefined)).get("legacy.example.io")!.because;
-    assert.equal(because, "templates/crd-certs.yaml when `or installCRDs crds.enabled` (true here)");
+    assert.equal(because, "templates/crd-certs.yaml installs legacy.example.io when `or installCRDs crds.enabled` (true here)");
   });
 
   it("a value from a valuesFrom that cannot be read makes the group maybe, never yes or no", () => {

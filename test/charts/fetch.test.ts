@@ -97,6 +97,7 @@ describe("charts over HTTP: a static Helm repository on loopback", function () {
     });
     routes["/umbrella/index.yaml"] = indexYaml({ "umbrella-1.0.0.tgz": umbrella }).replace("charts/umbrella", "umbrella");
     routes["/umbrella/umbrella-1.0.0.tgz"] = umbrella;
+    routes["/remote/crds.yaml"] = crd("remote.example.io", "Gadget");
   });
   after(async () => {
     await server.close();
@@ -126,7 +127,7 @@ describe("charts over HTTP: a static Helm repository on loopback", function () {
     const errors = findings.filter((f) => f.severity === "error");
     assert.deepEqual(errors.map((f) => f.rule), ["consumer-without-provider", "consumer-without-provider"]);
     const cert = errors.find((f) => f.message.includes("legacy.example.io"))!;
-    assert.match(cert.message, /rests on HelmRelease legacy: legacy-crds 1\.0\.0 \(http:\/\/127\.0\.0\.1:\d+, sha256:[a-f0-9]{64}\): templates\/crd-certs\.yaml when `or installCRDs crds\.enabled` \(true here\) installs legacy\.example\.io/);
+    assert.match(cert.message, /rests on HelmRelease legacy: legacy-crds 1\.0\.0 \(http:\/\/127\.0\.0\.1:\d+, sha256:[a-f0-9]{64}\): templates\/crd-certs\.yaml installs legacy\.example\.io when `or installCRDs crds\.enabled` \(true here\)/);
 
     // A second lock fetches no archive again: the cache is keyed by digest.
     const hits = server.hits.get("/charts/legacy-crds-1.0.0.tgz");
@@ -160,6 +161,28 @@ describe("charts over HTTP: a static Helm repository on loopback", function () {
     assert.equal(dep.fetched?.split(" ")[0], "1.0.0", "~1.0 picks 1.0.0, not 1.1.0");
     assert.deepEqual(dep.chart?.crds.map((c) => c.group), ["widgets.example.io"]);
     assert.deepEqual(locked.facts.defaults, { widgets: { enabled: true } });
+  });
+
+  it("remote resources: unread, their groups make findings warnings; locked, the verdict is exact", async () => {
+    const repo = fixtureRepo(server.url);
+    dirs.push(repo);
+    write(repo, {
+      "clusters/dev/crds.yaml": "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: crds\n  namespace: flux-system\nspec:\n  interval: 1h\n  path: ./crds\n  prune: true\n  wait: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n",
+      "crds/kustomization.yaml": `resources:\n  - ${server.url}/remote/crds.yaml\n`,
+      "apps/gadget.yaml": "apiVersion: remote.example.io/v1\nkind: Gadget\nmetadata:\n  name: g\n  namespace: default\n",
+    });
+    const apps = path.join(repo, "clusters/dev/apps.yaml");
+    fs.writeFileSync(apps, `${fs.readFileSync(apps, "utf8")}  dependsOn:\n    - name: crds\n`);
+    assert.equal((await run(["charts", "lock", "--repo", repo], env)).code, 0);
+    const lock = readLock(repo)!;
+    assert.deepEqual(lock.remote.map((r) => [r.url, r.groups]), [[`${server.url}/remote/crds.yaml`, ["remote.example.io"]]]);
+    const verdict = async () => JSON.parse((await run(["verify", "--repo", repo, "--cluster", "clusters/dev", "--offline", "--format", "json"], env)).stdout).findings
+      .filter((f: { severity: string }) => f.severity !== "note").map((f: { rule: string; severity: string; message: string }) => `${f.severity} ${f.rule} ${/\(([a-z.]+)\)/.exec(f.message)?.[1]}`).sort();
+    // With the lock: the remote file defines remote.example.io only, so legacy.example.io is surely missing.
+    assert.deepEqual(await verdict(), ["error consumer-without-provider legacy.example.io", "error consumer-without-provider widgets.example.io"]);
+    // Without the lock entry for the URL, what the remote file installs is unknown: warnings.
+    fs.writeFileSync(path.join(repo, LOCK_FILE), JSON.stringify({ ...lock, remote: [] }));
+    assert.deepEqual(await verdict(), ["warning consumer-without-provider legacy.example.io", "warning consumer-without-provider widgets.example.io", "warning unknown-group remote.example.io"]);
   });
 
   it("--chart-mirror fetches a repository's charts from its mirror, and the lock keeps the original URL", async () => {
