@@ -28,6 +28,7 @@ import * as path from "path";
 import { parseArgs } from "util";
 import type { Job, JobResult } from "./runner";
 import { seededRandom } from "./random";
+import { chartServer, prepareChartMutant, writeChartSeed } from "./charts";
 
 const PACKAGE_DIR = path.join(__dirname, "..");
 const JOB_TIMEOUT_MS = 30_000;
@@ -54,7 +55,7 @@ class Random {
 
 // ------------------------------------------------------------------------------------------ seeds
 
-type CommandName = "verify" | "inject" | "plan" | "build" | "migrate";
+type CommandName = "verify" | "inject" | "plan" | "build" | "migrate" | "charts";
 
 interface Seed {
   command: CommandName;
@@ -64,6 +65,8 @@ interface Seed {
   argv: string[];
   /** `inject --write`: the key whose lines may change. */
   writesKey?: string;
+  /** Chart seeds (fuzz/charts.ts): package the chart after the mutations, serve it, keep the cache in the mutant. */
+  chart?: boolean;
 }
 
 /** The subcommands cli/main.ts lists: read from its source, so commands merged later are fuzzed too. */
@@ -97,7 +100,15 @@ function seeds(): Seed[] {
       for (const c of fs.readdirSync(clustersDir)) clusters.push({ source, cluster: `clusters/${c}` });
     }
   }
-  for (const { source, cluster } of clusters) out.push({ command: "verify", source, argv: ["verify", "--repo", "{repo}", "--cluster", cluster] });
+  // --offline: a mutant never reaches the network (the charts seeds below fetch from loopback only).
+  for (const { source, cluster } of clusters) out.push({ command: "verify", source, argv: ["verify", "--repo", "{repo}", "--cluster", cluster, "--offline"] });
+  if (listed.has("charts")) {
+    const chartSeed = path.join(os.tmpdir(), `gitops-cluster-fuzz-chart-seed-${process.pid}`);
+    fs.rmSync(chartSeed, { recursive: true, force: true });
+    writeChartSeed(chartSeed);
+    out.push({ command: "charts", source: chartSeed, argv: ["charts", "show", "--archive", "{repo}/chart.tgz"], chart: true });
+    out.push({ command: "charts", source: chartSeed, argv: ["charts", "lock", "--repo", "{repo}", "--cluster", "clusters/dev"], chart: true });
+  }
 
   const injectSources = [example, ...fs.readdirSync(overlays).map((d) => path.join(overlays, d, "input")).filter((d) => fs.existsSync(d))];
   for (const source of injectSources) {
@@ -595,6 +606,7 @@ async function main(): Promise<number> {
   const commands = [...new Set(all.map((s) => s.command))];
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "gitops-cluster-fuzz-"));
   const worker = new Worker();
+  const charts = await chartServer(work);
   const started = Date.now();
   const outcomes: Outcome[] = [];
   const counts = new Map<string, { mutants: number; codes: Map<number, number>; ms: number }>();
@@ -606,7 +618,10 @@ async function main(): Promise<number> {
     if (values.only !== undefined && index !== Number(values.only)) continue;
     const r = new Random(seededRandom(seed * 1_000_003 + index));
     // Plan mutants cost seconds each: one in twenty.
-    const pool = r.chance(0.05) ? all.filter((s) => s.command === "plan") : all.filter((s) => s.command !== "plan");
+    // Chart archives and indexes: one in ten (two seeds among dozens would be rare otherwise).
+    const pool = r.chance(0.05) ? all.filter((s) => s.command === "plan")
+      : r.chance(0.1) && all.some((s) => s.chart === true) ? all.filter((s) => s.chart === true)
+        : all.filter((s) => s.command !== "plan" && s.chart !== true);
     const s = r.pick(pool);
     const dir = path.join(work, `m${index}`);
     const mutations: string[] = [];
@@ -628,9 +643,11 @@ async function main(): Promise<number> {
         mutations.push(`argv ${argv.slice(1).join(" ").slice(0, 120)}`);
       }
     }
+    if (s.chart === true) mutations.push(prepareChartMutant(dir, r, `${charts.url}/m${index}`));
     const realDir = fs.realpathSync(dir);
     const before = s.writesKey ? treeOf(dir) : undefined;
-    const job: Job = { id: index, argv: argv.map((a) => (a === "{repo}" ? realDir : a)), cwd: realDir, env: JOB_ENV };
+    const env = s.chart === true ? { ...JOB_ENV, XDG_CACHE_HOME: path.join(realDir, ".cache") } : JOB_ENV;
+    const job: Job = { id: index, argv: argv.map((a) => (a === "{repo}" ? realDir : a.replace("{repo}/", `${realDir}/`))), cwd: realDir, env };
     const result = await worker.run(job);
     const outcome: Outcome = { index, command: s.command, argv: job.argv, mutations, problems: [] };
     if ("hang" in result) outcome.problems.push(`hang: no answer in ${JOB_TIMEOUT_MS / 1000} s`);
@@ -679,6 +696,7 @@ async function main(): Promise<number> {
     if ((index + 1) % 100 === 0) process.stdout.write(`fuzz: ${index + 1} mutants, ${outcomes.filter((o) => o.problems.length > 0).length} failing, ${Math.round((Date.now() - started) / 1000)} s\n`);
   }
   worker.stop();
+  charts.close();
 
   const failing = outcomes.filter((o) => o.problems.length > 0);
   const kind = (re: RegExp) => failing.filter((o) => o.problems.some((p) => re.test(p))).length;

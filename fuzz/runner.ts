@@ -111,7 +111,7 @@ async function run(job: Job): Promise<JobResult> {
 async function warm(): Promise<void> {
   const { main } = require("../cli/main") as typeof import("../cli/main");
   const quiet: CommandIO = { stdout: () => undefined, stderr: () => undefined, cwd: process.cwd(), env: process.env };
-  for (const command of ["verify", "inject", "drift", "build", "migrate"]) await main([command, "--help"], quiet);
+  for (const command of ["verify", "inject", "drift", "build", "migrate", "charts"]) await main([command, "--help"], quiet);
   require("../offline/program");
   require("../stacks/settings");
 }
