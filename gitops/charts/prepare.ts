@@ -153,3 +153,20 @@ export async function lockCharts(repoDir: string, clusters: string[], options: V
     failures: [...[...fetched.failures.entries()].map(([k, why]) => `${describeRequest(requests.get(k)!)}: ${why}`), ...[...remotes.failures.entries()].map(([u, why]) => `${u}: ${why}`)],
   };
 }
+
+/**
+ * A remote input by URL (an https:// kustomize resource, a bootstrap manifest given by URL such as
+ * a Talos `cluster.extraManifests` entry): fetched once into the cache, mirrors applied, read for
+ * the CRD groups it defines. The one function other readers call; `charts lock` records the result.
+ */
+export function remoteInput(url: string, access: ChartAccess): Promise<LockedRemote> {
+  return fetcherFor(access).remote(url);
+}
+
+/**
+ * What the lock (or this run's fetches) says a remote input defines, offline; undefined when it is
+ * not locked, in which case findings about groups it may install are warnings.
+ */
+export function lockedRemote(knowledge: ChartKnowledge | undefined, url: string): LockedRemote | undefined {
+  return knowledge?.remote.find((r) => r.url === url);
+}
