@@ -97,7 +97,16 @@ function dependencyState(dep: DependencyFact, view: ValuesView, topTags: ValuesV
   return { state, text };
 }
 
-function crdBecause(fact: CrdFact, prefix: string, view: ValuesView, policySkips: boolean): InstalledGroup {
+/**
+ * helm-controller's CRD policies for crds/ (api/v2 helmrelease_types.go): `install.crds` (default
+ * Create; Skip leaves them out) and `upgrade.crds` (default Skip: a newer chart's crds/ are not applied).
+ */
+interface CrdPolicy {
+  installSkips: boolean;
+  upgradeSkips: boolean;
+}
+
+function crdBecause(fact: CrdFact, prefix: string, view: ValuesView, policy: CrdPolicy): InstalledGroup {
   const { state, text } = conditionsState(fact.conditions, view);
   let group = fact.group;
   if (group === null && fact.groupTemplate !== undefined) {
@@ -105,20 +114,20 @@ function crdBecause(fact: CrdFact, prefix: string, view: ValuesView, policySkips
     if (typeof v === "string" && v !== "") group = v;
   }
   const groupState: InstallState = group === null ? and(state, "maybe") : state;
-  const skipped = fact.from === "crds" && policySkips;
+  const skipped = fact.from === "crds" && policy.installSkips;
   return {
     group,
     state: skipped ? "no" : groupState,
     skipped: skipped && groupState !== "no",
-    because: `${prefix}${fact.file} installs ${group ?? `a group templated as ${fact.groupTemplate ?? "?"}`}${text}${skipped ? " (crds/, left out by install.crds: Skip)" : ""}`,
+    because: `${prefix}${fact.file} installs ${group ?? `a group templated as ${fact.groupTemplate ?? "?"}`}${text}${skipped ? " (crds/, left out by install.crds: Skip)" : fact.from === "crds" && policy.upgradeSkips ? " (crds/: created on install; on upgrade Flux's default upgrade.crds: Skip leaves them as they were)" : ""}`,
   };
 }
 
-function collect(facts: ChartFacts, user: ValuesView, topTags: ValuesView, prefix: string, gate: { state: InstallState; text: string }, policySkips: boolean, out: ReleaseInstalls): void {
+function collect(facts: ChartFacts, user: ValuesView, topTags: ValuesView, prefix: string, gate: { state: InstallState; text: string }, policy: CrdPolicy, out: ReleaseInstalls): void {
   const values = coalesce(facts.defaults, user.values);
   const view: ValuesView = { values, unknown: user.unknown };
   for (const fact of facts.crds) {
-    const g = crdBecause(fact, prefix, view, policySkips);
+    const g = crdBecause(fact, prefix, view, policy);
     out.groups.push({ ...g, state: g.skipped ? "no" : and(g.state, gate.state), because: `${g.because}${gate.text}` });
   }
   for (const w of facts.webhooks) {
@@ -138,7 +147,7 @@ function collect(facts: ChartFacts, user: ValuesView, topTags: ValuesView, prefi
     // Subchart values: the parent's under its name, and the parent's globals (coalesce.go coalesceGlobals).
     const subUser: Values = isRecord(values.global) ? { ...sub, global: coalesce(isRecord(sub.global) ? sub.global as Values : {}, values.global as Values) } : sub;
     const unknown = user.unknown.flatMap((u) => (u === "" ? [""] : u === name ? [""] : u.startsWith(`${name}.`) ? [u.slice(name.length + 1)] : u.startsWith("global") ? [u] : []));
-    collect(dep.chart, { values: subUser, unknown }, topTags, `${prefix}charts/${name}/`, { state: and(gate.state, d.state), text: `${gate.text}${d.text === "" ? "" : ` (subchart ${name}${d.text})`}` }, policySkips, out);
+    collect(dep.chart, { values: subUser, unknown }, topTags, `${prefix}charts/${name}/`, { state: and(gate.state, d.state), text: `${gate.text}${d.text === "" ? "" : ` (subchart ${name}${d.text})`}` }, policy, out);
   }
 }
 
@@ -148,10 +157,13 @@ function collect(facts: ChartFacts, user: ValuesView, topTags: ValuesView, prefi
  * `crdsPolicy` is helm-controller's `install.crds` (default Create; Skip leaves crds/ out, never
  * the CRDs under templates/).
  */
-export function releaseInstalls(facts: ChartFacts, values: ValuesView, crdsPolicy: string | undefined): ReleaseInstalls {
+export function releaseInstalls(facts: ChartFacts, values: ValuesView, crdsPolicy: string | undefined, upgradePolicy?: string): ReleaseInstalls {
   const out: ReleaseInstalls = { groups: [], webhooks: [] };
   const top = coalesce(facts.defaults, values.values);
-  collect(facts, values, { values: top, unknown: values.unknown }, "", { state: "yes", text: "" }, crdsPolicy === "Skip", out);
+  collect(facts, values, { values: top, unknown: values.unknown }, "", { state: "yes", text: "" }, {
+    installSkips: crdsPolicy === "Skip",
+    upgradeSkips: upgradePolicy !== "Create" && upgradePolicy !== "CreateReplace",
+  }, out);
   return out;
 }
 

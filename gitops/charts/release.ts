@@ -119,7 +119,8 @@ export function releaseChart(
     const values = releaseValues(helmRelease, lookup);
     const spec = isRecord(helmRelease.body.spec) ? helmRelease.body.spec : {};
     const install = isRecord(spec.install) ? spec.install : {};
-    const installs = releaseInstalls(facts, values, typeof install.crds === "string" ? install.crds : undefined);
+    const upgrade = isRecord(spec.upgrade) ? spec.upgrade : {};
+    const installs = releaseInstalls(facts, values, typeof install.crds === "string" ? install.crds : undefined, typeof upgrade.crds === "string" ? upgrade.crds : undefined);
     const byGroup = groupsByState(installs);
     const because: Record<string, string> = {};
     const groups: string[] = [];
