@@ -73,7 +73,7 @@ export function parseMirrors(values: string[] | undefined): ChartMirror[] {
 
 /** Progress on stderr when it is a terminal: one line rewritten in place. */
 export function terminalProgress(io: CommandIO): ChartAccess["progress"] {
-  if (!process.stderr.isTTY || io.stderr !== undefined && io.env.CI === "true") return undefined;
+  if (!process.stderr.isTTY || io.env.CI === "true") return undefined;
   return ({ done, started, what }) => io.stderr(`\rfetching ${done}/${started}: ${what.slice(0, 60).padEnd(60)}${done === started ? "\n" : ""}`);
 }
 

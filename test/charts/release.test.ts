@@ -84,3 +84,29 @@ ${valuesFrom}${values}`,
     assert.deepEqual(v.findings, ["warning consumer-without-provider"]);
   });
 });
+
+describe("remote CRDs upstream of a consumer", () => {
+  const dirs: string[] = [];
+  after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+  const repo = (dependsOnRemote: boolean, remote: { url: string; digest: string; groups: string[] }[] | undefined) => {
+    const root = tempDir("remote");
+    dirs.push(root);
+    write(root, {
+      "clusters/dev/ks.yaml": ks("crds", "  wait: true\n") + "---\n" + ks("apps", dependsOnRemote ? "  dependsOn:\n    - name: crds\n" : ""),
+      "crds/kustomization.yaml": "resources:\n  - https://example.com/releases/v1/crds.yaml\n",
+      "apps/release.yaml": "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: cert-manager\n  namespace: flux-system\nspec:\n  chart:\n    spec:\n      chart: cert-manager\n      sourceRef:\n        kind: HelmRepository\n        name: jetstack\n  values:\n    crds:\n      enabled: true\n",
+      "apps/issuer.yaml": "apiVersion: cert-manager.io/v1\nkind: ClusterIssuer\nmetadata:\n  name: x\n",
+    });
+    if (remote !== undefined) write(root, { ".gitops-cluster/charts.lock.json": JSON.stringify({ lockFormat: 1, charts: [], remote }) });
+    return verifyRepository(root, "clusters/dev", { charts: knowledgeFromLock(root, true) }).findings
+      .filter((f) => f.rule === "crs-with-their-helmrelease").map((f) => f.severity);
+  };
+  it("crs-with-their-helmrelease is a warning when the consumer depends on a Kustomization of unread remote CRDs", () => {
+    assert.deepEqual(repo(false, undefined), ["error"]);
+    assert.deepEqual(repo(true, undefined), ["warning"]);
+  });
+  it("with the remote file locked, the verdict is exact again", () => {
+    assert.deepEqual(repo(true, [{ url: "https://example.com/releases/v1/crds.yaml", digest: `sha256:${"0".repeat(64)}`, groups: ["other.example.io"] }]), ["error"]);
+    assert.deepEqual(repo(true, [{ url: "https://example.com/releases/v1/crds.yaml", digest: `sha256:${"0".repeat(64)}`, groups: ["cert-manager.io"] }]), []);
+  });
+});
