@@ -82,6 +82,9 @@ function usageOf(command: string): string {
   return result.stdout;
 }
 
+/** The chart seed's directory (fuzz/charts.ts), written once per campaign and removed at its end. */
+const CHART_SEED_DIR = path.join(os.tmpdir(), `gitops-cluster-fuzz-chart-seed-${process.pid}`);
+
 function seeds(): Seed[] {
   const listed = listedCommands();
   const out: Seed[] = [];
@@ -103,7 +106,7 @@ function seeds(): Seed[] {
   // --offline: a mutant never reaches the network (the charts seeds below fetch from loopback only).
   for (const { source, cluster } of clusters) out.push({ command: "verify", source, argv: ["verify", "--repo", "{repo}", "--cluster", cluster, "--offline"] });
   if (listed.has("charts")) {
-    const chartSeed = path.join(os.tmpdir(), `gitops-cluster-fuzz-chart-seed-${process.pid}`);
+    const chartSeed = CHART_SEED_DIR;
     fs.rmSync(chartSeed, { recursive: true, force: true });
     writeChartSeed(chartSeed);
     out.push({ command: "charts", source: chartSeed, argv: ["charts", "show", "--archive", "{repo}/chart.tgz"], chart: true });
@@ -697,6 +700,7 @@ async function main(): Promise<number> {
   }
   worker.stop();
   charts.close();
+  fs.rmSync(CHART_SEED_DIR, { recursive: true, force: true });
 
   const failing = outcomes.filter((o) => o.problems.length > 0);
   const kind = (re: RegExp) => failing.filter((o) => o.problems.some((p) => re.test(p))).length;

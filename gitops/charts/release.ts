@@ -118,6 +118,14 @@ export function releaseChart(
   if (facts !== undefined) {
     const values = releaseValues(helmRelease, lookup);
     const spec = isRecord(helmRelease.body.spec) ? helmRelease.body.spec : {};
+    // HelmChart `valuesFiles` replace the chart's values.yaml by other files of the chart, which the
+    // lock does not keep: the chart's defaults are then unknown (source-controller helmchart_controller.go).
+    const template = isRecord(spec.chart) && isRecord(spec.chart.spec) ? spec.chart.spec : {};
+    const valuesFiles = Array.isArray(template.valuesFiles) ? template.valuesFiles.filter((f) => f !== "values.yaml" && f !== "./values.yaml") : [];
+    if (valuesFiles.length > 0) {
+      values.unknown.push("");
+      values.notes.push(`spec.chart.spec.valuesFiles ${valuesFiles.join(", ")}: the chart's defaults from those files are not read`);
+    }
     const install = isRecord(spec.install) ? spec.install : {};
     const upgrade = isRecord(spec.upgrade) ? spec.upgrade : {};
     const installs = releaseInstalls(facts, values, typeof install.crds === "string" ? install.crds : undefined, typeof upgrade.crds === "string" ? upgrade.crds : undefined);
