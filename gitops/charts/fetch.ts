@@ -153,10 +153,11 @@ export class ChartFetcher {
       } catch (err) {
         if (err instanceof ChartFetchError) throw err;
         lastError = describeNetworkError(err);
-        if (/redirect/i.test(lastError)) break; // a redirect loop does not heal on retry
+        // A redirect loop, or a host name that does not resolve, does not heal on retry.
+        if (/redirect|ENOTFOUND/i.test(lastError)) break;
       }
     }
-    throw new ChartFetchError(`${what}: ${url} could not be fetched after ${attempts} attempts (${lastError})`);
+    throw new ChartFetchError(`${what}: ${url} could not be fetched (${lastError})`);
   }
 
   /** The chart a request names, fetched (or found in the cache) and read. */

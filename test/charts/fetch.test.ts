@@ -256,7 +256,7 @@ describe("charts over HTTP: bad input is a clear finding, never an internal erro
     await fails(`${server.url}/repo`, "absent", /chart absent is not in .*index\.yaml/);
     const closed = await staticServer({});
     await closed.close();
-    await fails(closed.url, "ok", /could not be fetched after 3 attempts \(fetch failed: ECONNREFUSED\)/);
+    await fails(closed.url, "ok", /could not be fetched \(fetch failed: ECONNREFUSED\)/);
   });
   it("truncated, non-gzip and gzip-bomb archives name the chart and source", async () => {
     await fails(`${server.url}/repo`, "truncated", /^truncated 1\.0\.0 from http:\/\/127\.0\.0\.1:\d+\/repo \(sha256:[a-f0-9]+\): not a/);
