@@ -6,6 +6,7 @@ import { chartFactsFromArchive, ChartFacts } from "../gitops/charts/extract";
 import { LOCK_FILE, readLock } from "../gitops/charts/lock";
 import { ChartAccess, lockCharts } from "../gitops/charts/prepare";
 import { ChartMirror, parseChartMirror } from "../gitops/charts/sources";
+import { originUrlOf } from "../gitops/read/sources";
 import { Command, CommandIO, EXIT, UsageError, parseFlags } from "./command";
 
 const usage = `usage: gitops-cluster charts lock --repo DIR [--cluster PATH ...] [--chart-mirror FROM=TO ...] [--offline]
@@ -123,7 +124,8 @@ export const command: Command = {
       }
       const clusters = values.cluster ?? clustersOf(repoDir);
       for (const c of clusters) if (!fs.existsSync(path.join(repoDir, c))) throw new UsageError(`--cluster ${c}: no such directory in ${values.repo ?? "."}`);
-      const outcome = await lockCharts(repoDir, clusters, {}, {
+      // The graph verify reads by default: sources with the checkout's URL are this repository.
+      const outcome = await lockCharts(repoDir, clusters, { repoUrl: originUrlOf(repoDir) }, {
         offline: values.offline === true,
         mirrors: parseMirrors(values["chart-mirror"]),
         env: io.env,
