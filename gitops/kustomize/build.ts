@@ -7,7 +7,7 @@ import { GeneratorError, runGenerators, withHashSuffixes } from "./configmaps";
 import { kustomizationTypeErrors, typeErrorsIn } from "./fields";
 import { fixNameReferences } from "./namereference";
 import { generatedResources, kustomizationFileIn } from "./generator";
-import { effectiveNamespace, idOf, Json } from "./objects";
+import { effectiveNamespace, idOf, Json, withBody } from "./objects";
 import { applyPatches, fluxPatchLists, Patch, patchesFromText, patchObjects } from "./patches";
 import { SelectorError } from "./selector";
 import { optionsKey, ResolveOptions, SourceIgnore } from "../read/sourceignore";
@@ -112,10 +112,24 @@ export function resolvePath(repo: Repo, p: string, options?: ResolveOptions, flu
     // The content hash goes on last, once, over the final body, then references follow the new
     // names (api/internal/target/kusttarget.go, makeCustomizedResMap).
     const references = fixNameReferences(withHashSuffixes(accumulated.objects));
-    result = { objects: references.objects, unresolved: [...accumulated.unresolved, ...references.unresolved] };
+    result = { objects: references.objects.map(withoutEmptyAnnotations), unresolved: [...accumulated.unresolved, ...references.unresolved] };
   }
   s.built.set(key, result);
   return result;
+}
+
+/**
+ * kustomize clears `metadata.annotations` when it holds nothing (`annotations: null`, `{}`) as it
+ * sets its own annotations on each resource (kyaml/yaml/kfns.go ClearEmptyAnnotations, called by
+ * AnnotationSetter; kyaml v0.21.1); `labels: {}` stays.
+ */
+function withoutEmptyAnnotations(o: K8sObject): K8sObject {
+  const meta = o.body.metadata;
+  if (!isRecord(meta) || !("annotations" in meta)) return o;
+  const annotations = meta.annotations;
+  if ((isRecord(annotations) || Array.isArray(annotations)) && Object.keys(annotations).length > 0) return o;
+  const { annotations: _, ...rest } = meta;
+  return withBody(o, { ...o.body, metadata: rest });
 }
 
 /**
@@ -454,7 +468,9 @@ function kustomizationPatches(s: Session, kf: KustomizationFile): { strategicMer
       const options = isRecord(entry.options) ? { allowNameChange: entry.options.allowNameChange === true, allowKindChange: entry.options.allowKindChange === true } : undefined;
       const needle = typeof entry.path === "string" ? entry.path : typeof entry.patch === "string" ? entry.patch.split("\n")[0] : "patch";
       const source = { file: kfile, line: lineOf(repo, kfile, needle) };
-      if (typeof entry.patch === "string" && entry.patch.trim() !== "") out.push(...patchesFromText(entry.patch, kfile, target, source, options));
+      // PatchTransformer.go Config: an inline patch is trimmed first (strings.TrimSpace), so a block
+      // scalar on its last line ends the text without a line break.
+      if (typeof entry.patch === "string" && entry.patch.trim() !== "") out.push(...patchesFromText(entry.patch.trim(), kfile, target, source, options));
       else if (typeof entry.path === "string") {
         const { text, file } = load(entry.path);
         out.push(...patchesFromText(text, file, target, source, options));

@@ -4,7 +4,7 @@ import { K8sObject, SourceLocation } from "../model";
 import { Repo } from "../read/repo";
 import { isRecord } from "../read/yaml";
 import { idNames } from "./selector";
-import { clearNeedsHash, Json, markNeedsHash, needsHash, withBody } from "./objects";
+import { clearNeedsHash, cloneJson, Json, markNeedsHash, needsHash, withBody } from "./objects";
 
 /**
  * kustomize's `configMapGenerator` and `secretGenerator` (api/internal/generators/configmap.go,
@@ -182,7 +182,7 @@ export function contentHash(body: Json): string {
 export function withHashSuffixes(objects: K8sObject[]): K8sObject[] {
   return objects.map((o) => {
     if (!needsHash(o)) return o;
-    const body = structuredClone(o.body);
+    const body = cloneJson(o.body);
     (body.metadata as Json).name = `${o.name}-${contentHash(body)}`;
     return clearNeedsHash(withBody(o, body));
   });
