@@ -99,6 +99,8 @@ export type RuleId =
   | "crds-skipped"
   | "unknown-group"
   | "missing-path"
+  /** kustomize itself fails to build a path (a `kustomize-error`): Flux reports BuildFailed and applies nothing of it. */
+  | "build-failed"
   | "unsubstituted-variable"
   | "unresolved-reference"
   /** Where a source the cluster reads came from, or why it could not be read (gitops/read/sources.ts). */

@@ -240,36 +240,45 @@ export function jsonPatch(target: Json, ops: unknown[]): Json {
   const out = structuredClone(target);
   for (const op of ops) {
     if (!isRecord(op)) throw new JsonPatchError("a JSON 6902 operation must be a mapping");
-    switch (op.op) {
-      case "add":
-        addAt(out, op.path, structuredClone(op.value));
-        break;
-      case "remove":
-        removeAt(out, op.path);
-        break;
-      case "replace": {
-        const { node, last } = parentOf(out, pointer(op.path), op.path);
-        // evanphx/json-patch v4 (patch.go replace, v4.12.0): an object's get of a missing key is no
-        // error, so replacing it adds it; an array index must exist.
-        if (Array.isArray(node)) node[index(node, last, false, op.path)] = structuredClone(op.value);
-        else if (isRecord(node)) node[last] = structuredClone(op.value);
-        else throw new JsonPatchError(`replace: path ${op.path} does not exist`);
-        break;
-      }
-      case "move":
-        addAt(out, op.path, removeAt(out, op.from));
-        break;
-      case "copy":
-        addAt(out, op.path, structuredClone(getAt(out, op.from)));
-        break;
-      case "test":
-        if (!deepEqual(getAt(out, op.path), op.value)) throw new JsonPatchError(`test failed at ${op.path}`);
-        break;
-      default:
-        throw new JsonPatchError(`unknown JSON 6902 operation ${JSON.stringify(op.op)}`);
+    try {
+      applyOperation(out, op);
+    } catch (e) {
+      if (e instanceof JsonPatchError) throw new JsonPatchError(`JSON 6902 ${String(op.op)}: ${e.message}`);
+      throw e;
     }
   }
   return out;
+}
+
+function applyOperation(out: Json, op: Json): void {
+  switch (op.op) {
+    case "add":
+      addAt(out, op.path, structuredClone(op.value));
+      break;
+    case "remove":
+      removeAt(out, op.path);
+      break;
+    case "replace": {
+      const { node, last } = parentOf(out, pointer(op.path), op.path);
+      // evanphx/json-patch v4 (patch.go replace, v4.12.0): an object's get of a missing key is no
+      // error, so replacing it adds it; an array index must exist.
+      if (Array.isArray(node)) node[index(node, last, false, op.path)] = structuredClone(op.value);
+      else if (isRecord(node)) node[last] = structuredClone(op.value);
+      else throw new JsonPatchError(`replace: path ${op.path} does not exist`);
+      break;
+    }
+    case "move":
+      addAt(out, op.path, removeAt(out, op.from));
+      break;
+    case "copy":
+      addAt(out, op.path, structuredClone(getAt(out, op.from)));
+      break;
+    case "test":
+      if (!deepEqual(getAt(out, op.path), op.value)) throw new JsonPatchError(`test failed at ${op.path}`);
+      break;
+    default:
+      throw new JsonPatchError(`unknown operation ${JSON.stringify(op.op)}`);
+  }
 }
 
 /**
