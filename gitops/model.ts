@@ -101,6 +101,8 @@ export type RuleId =
   /** A HelmRelease whose chart (resolved version) the lock does not hold, so it was judged by the table (gitops/rules/charts.ts). */
   | "chart-not-locked"
   | "missing-path"
+  /** kustomize itself fails to build a path (a `kustomize-error`): Flux reports BuildFailed and applies nothing of it. */
+  | "build-failed"
   | "unsubstituted-variable"
   | "unresolved-reference"
   /** Where a source the cluster reads came from, or why it could not be read (gitops/read/sources.ts). */

@@ -7,7 +7,7 @@ import { GeneratorError, runGenerators, withHashSuffixes } from "./configmaps";
 import { kustomizationTypeErrors, typeErrorsIn } from "./fields";
 import { fixNameReferences } from "./namereference";
 import { generatedResources, kustomizationFileIn } from "./generator";
-import { effectiveNamespace, idOf, Json } from "./objects";
+import { effectiveNamespace, idOf, Json, withBody } from "./objects";
 import { applyPatches, fluxPatchLists, Patch, patchesFromText, patchObjects } from "./patches";
 import { SelectorError } from "./selector";
 import { optionsKey, ResolveOptions, SourceIgnore } from "../read/sourceignore";
@@ -65,14 +65,61 @@ function manifestsOf(s: Session, file: string): K8sObject[] {
   return objects;
 }
 
-/** The 1-based line where `needle` first appears in a file (for pointing at a reference). */
-function lineOf(repo: Repo, file: string, needle: string): number {
+/** A file's line starts, and the first line of each list item (`- item`), built once per text. */
+interface LineIndex {
+  text: string;
+  starts: number[];
+  items: Map<string, number>;
+}
+
+const lineIndexes = new WeakMap<Repo, Map<string, LineIndex>>();
+
+/** A list item as written on its line: `- "a.yaml" # note` is a.yaml. */
+const LIST_ITEM = /^\s*-\s+(?:"([^"\\]*)"|'([^']*)'|([^#\s][^#]*?))\s*(?:#.*)?$/;
+
+function lineIndexOf(repo: Repo, file: string): LineIndex {
+  let byFile = lineIndexes.get(repo);
+  if (byFile === undefined) {
+    byFile = new Map();
+    lineIndexes.set(repo, byFile);
+  }
   const text = repo.readText(file);
-  const at = text.indexOf(needle);
+  let index = byFile.get(file);
+  if (index === undefined || index.text !== text) {
+    const starts = [0];
+    const items = new Map<string, number>();
+    for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
+    starts.forEach((start, n) => {
+      const end = n + 1 < starts.length ? starts[n + 1] - 1 : text.length;
+      const m = LIST_ITEM.exec(text.slice(start, end));
+      const item = m === null ? undefined : m[1] ?? m[2] ?? m[3];
+      if (item !== undefined && !items.has(item)) items.set(item, n + 1);
+    });
+    index = { text, starts, items };
+    byFile.set(file, index);
+  }
+  return index;
+}
+
+/**
+ * The 1-based line of a reference in a file: the list item written as `needle`, else where `needle`
+ * first appears. Indexed once per file, so a kustomization of 30,000 missing resources is pointed
+ * at in linear time, not by scanning the file from its start for each one.
+ */
+function lineOf(repo: Repo, file: string, needle: string): number {
+  const index = lineIndexOf(repo, file);
+  const item = index.items.get(needle);
+  if (item !== undefined) return item;
+  const at = index.text.indexOf(needle);
   if (at < 0) return 1;
-  let line = 1;
-  for (let i = 0; i < at; i++) if (text.charCodeAt(i) === 10) line++;
-  return line;
+  let low = 0;
+  let high = index.starts.length - 1;
+  while (low < high) {
+    const mid = (low + high + 1) >> 1;
+    if (index.starts[mid] <= at) low = mid;
+    else high = mid - 1;
+  }
+  return low + 1;
 }
 
 /** A remote base or resource: a URL, a git shorthand, or a host-qualified path not in the repo. */
@@ -112,10 +159,24 @@ export function resolvePath(repo: Repo, p: string, options?: ResolveOptions, flu
     // The content hash goes on last, once, over the final body, then references follow the new
     // names (api/internal/target/kusttarget.go, makeCustomizedResMap).
     const references = fixNameReferences(withHashSuffixes(accumulated.objects));
-    result = { objects: references.objects, unresolved: [...accumulated.unresolved, ...references.unresolved] };
+    result = { objects: references.objects.map(withoutEmptyAnnotations), unresolved: [...accumulated.unresolved, ...references.unresolved] };
   }
   s.built.set(key, result);
   return result;
+}
+
+/**
+ * kustomize clears `metadata.annotations` when it holds nothing (`annotations: null`, `{}`) as it
+ * sets its own annotations on each resource (kyaml/yaml/kfns.go ClearEmptyAnnotations, called by
+ * AnnotationSetter; kyaml v0.21.1); `labels: {}` stays.
+ */
+function withoutEmptyAnnotations(o: K8sObject): K8sObject {
+  const meta = o.body.metadata;
+  if (!isRecord(meta) || !("annotations" in meta)) return o;
+  const annotations = meta.annotations;
+  if ((isRecord(annotations) || Array.isArray(annotations)) && Object.keys(annotations).length > 0) return o;
+  const { annotations: _, ...rest } = meta;
+  return withBody(o, { ...o.body, metadata: rest });
 }
 
 /**
@@ -391,7 +452,11 @@ function kustomizationDirectory(s: Session, dir: string, kfile: string | undefin
     objects = r.objects;
   };
   try {
-    const own = kfile === undefined ? { strategicMerge: [], patches: [], json6902: [] } : kustomizationPatches(s, kf);
+    const own = kfile === undefined ? { strategicMerge: [], patches: [], json6902: [], missing: [] } : kustomizationPatches(s, kf);
+    if (own.missing.length > 0) {
+      result.unresolved.push(...own.missing);
+      return result;
+    }
     const added = flux === undefined ? { strategicMerge: [], patches: [], json6902: [] } : fluxPatchLists(flux.spec, flux.source);
     const loaded = {
       strategicMerge: [...own.strategicMerge, ...added.strategicMerge],
@@ -430,20 +495,23 @@ function duplicateId(objects: K8sObject[]): string | undefined {
 }
 
 /** The three patch lists of a kustomization, loaded (files relative to its directory). */
-function kustomizationPatches(s: Session, kf: KustomizationFile): { strategicMerge: Patch[]; patches: Patch[]; json6902: Patch[] } {
+function kustomizationPatches(s: Session, kf: KustomizationFile): { strategicMerge: Patch[]; patches: Patch[]; json6902: Patch[]; missing: Unresolved[] } {
   const { repo } = s;
   const { k, dir, file: kfile } = kf;
-  const load = (ref: string): { text: string; file: string } => {
+  // A missing patch file fails the build (PatchTransformer.go Config: "failed to get the patch file").
+  const missing: Unresolved[] = [];
+  const load = (ref: string): { text: string; file: string } | undefined => {
     const file = repo.join(dir, ref);
-    if (!repo.isFile(file)) {
-      throw new GitopsInputError(`patch file ${ref} does not exist`, kfile, lineOf(repo, kfile, ref));
-    }
-    return { text: repo.readText(file), file };
+    if (repo.isFile(file)) return { text: repo.readText(file), file };
+    missing.push({ reason: "kustomize-error", ref: `patch file ${ref} does not exist`, source: { file: kfile, line: lineOf(repo, kfile, ref) } });
+    return undefined;
   };
   const strategicMerge: Patch[] = [];
   for (const ref of strings(k.patchesStrategicMerge)) {
     const source = { file: kfile, line: lineOf(repo, kfile, ref.split("\n")[0]) };
-    const { text, file } = ref.includes("\n") || ref.trimStart().startsWith("{") ? { text: ref, file: kfile } : load(ref);
+    const loaded = ref.includes("\n") || ref.trimStart().startsWith("{") ? { text: ref, file: kfile } : load(ref);
+    if (loaded === undefined) continue;
+    const { text, file } = loaded;
     for (const d of parseYamlDocuments(text, file, AS_KUSTOMIZE_READS)) if (isRecord(d.data)) strategicMerge.push({ body: d.data, source });
   }
   const entries = (list: unknown): Patch[] => {
@@ -454,15 +522,17 @@ function kustomizationPatches(s: Session, kf: KustomizationFile): { strategicMer
       const options = isRecord(entry.options) ? { allowNameChange: entry.options.allowNameChange === true, allowKindChange: entry.options.allowKindChange === true } : undefined;
       const needle = typeof entry.path === "string" ? entry.path : typeof entry.patch === "string" ? entry.patch.split("\n")[0] : "patch";
       const source = { file: kfile, line: lineOf(repo, kfile, needle) };
-      if (typeof entry.patch === "string" && entry.patch.trim() !== "") out.push(...patchesFromText(entry.patch, kfile, target, source, options));
+      // PatchTransformer.go Config: an inline patch is trimmed first (strings.TrimSpace), so a block
+      // scalar on its last line ends the text without a line break.
+      if (typeof entry.patch === "string" && entry.patch.trim() !== "") out.push(...patchesFromText(entry.patch.trim(), kfile, target, source, options));
       else if (typeof entry.path === "string") {
-        const { text, file } = load(entry.path);
-        out.push(...patchesFromText(text, file, target, source, options));
+        const loaded = load(entry.path);
+        if (loaded !== undefined) out.push(...patchesFromText(loaded.text, loaded.file, target, source, options));
       }
     }
     return out;
   };
-  return { strategicMerge, patches: entries(k.patches), json6902: entries(k.patchesJson6902) };
+  return { strategicMerge, patches: entries(k.patches), json6902: entries(k.patchesJson6902), missing };
 }
 
 /** Joins a source-relative Flux `spec.path` ("./apps/dev", "apps/dev/", "./") to a repo path. */

@@ -1,10 +1,11 @@
+import { isUtf8 } from "buffer";
 import { createHash } from "crypto";
 import * as path from "path";
 import { K8sObject, SourceLocation } from "../model";
 import { Repo } from "../read/repo";
 import { isRecord } from "../read/yaml";
 import { idNames } from "./selector";
-import { clearNeedsHash, Json, markNeedsHash, needsHash, withBody } from "./objects";
+import { clearNeedsHash, cloneJson, Json, markNeedsHash, needsHash, withBody } from "./objects";
 
 /**
  * kustomize's `configMapGenerator` and `secretGenerator` (api/internal/generators/configmap.go,
@@ -38,14 +39,15 @@ function removeQuotes(s: string): string {
 
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : []);
 
-/** The key/value pairs of one generator: env files, then literals, then files (api/kv/kv.go Load). */
-function pairsOf(repo: Repo, dir: string, g: Json): [string, string][] {
-  const pairs: [string, string][] = [];
-  const read = (ref: string) => {
-    const file = repo.join(dir, ref);
-    if (!repo.isFile(file)) throw new GeneratorError(`generator file ${ref} does not exist`);
-    return repo.readText(file);
+/** The key/value pairs of one generator: env files, then literals, then files (api/kv/kv.go Load). A file's value is its bytes. */
+function pairsOf(repo: Repo, dir: string, g: Json): [string, string | Buffer][] {
+  const pairs: [string, string | Buffer][] = [];
+  const file = (ref: string) => {
+    const at = repo.join(dir, ref);
+    if (!repo.isFile(at)) throw new GeneratorError(`generator file ${ref} does not exist`);
+    return at;
   };
+  const read = (ref: string) => repo.readText(file(ref));
   for (const env of [...strings(g.envs), ...(typeof g.env === "string" ? [g.env] : [])]) {
     read(env).replace(/^\uFEFF/, "").split(/\r?\n/).forEach((raw) => {
       const line = raw.replace(/^\s+/, "");
@@ -65,7 +67,7 @@ function pairsOf(repo: Repo, dir: string, g: Json): [string, string][] {
       throw new GeneratorError(`invalid file source ${source}`);
     }
     const [key, ref] = parts.length === 2 ? parts : [path.posix.basename(source), source];
-    pairs.push([key, read(ref)]);
+    pairs.push([key, repo.readBytes(file(ref))]);
   }
   const seen = new Set<string>();
   for (const [key] of pairs) {
@@ -76,18 +78,40 @@ function pairsOf(repo: Repo, dir: string, g: Json): [string, string][] {
   return pairs;
 }
 
-/** kustomize writes non-UTF-8 values to binaryData; this resolver reads text, so it refuses them up front. */
-function generatedBody(kind: "ConfigMap" | "Secret", g: Json, pairs: [string, string][], options: Json): Json {
+/**
+ * kyaml's base64 for generated values (kyaml/yaml/datamap.go encodeBase64, v0.21.1): standard
+ * base64 cut into lines of 70 characters, each ended by `\n`, once it is 70 or longer. The hash
+ * of the name is taken over these lines, so it must be the same text.
+ */
+export function kustomizeBase64(bytes: Buffer): string {
+  const encoded = bytes.toString("base64");
+  if (encoded.length < 70) return encoded;
+  let out = "";
+  for (let i = 0; i < encoded.length; i += 70) out += `${encoded.slice(i, i + 70)}\n`;
+  return out;
+}
+
+/**
+ * A generated object's body (api/internal/generators/utils.go, kyaml datamap.go): a ConfigMap
+ * value that is valid UTF-8 goes to `data` as text, any other to `binaryData` in base64
+ * (makeConfigMapValueRNode: utf8.ValidString), so Flux's substitution never sees its bytes; a
+ * Secret's values all go to `data` in base64.
+ */
+function generatedBody(kind: "ConfigMap" | "Secret", g: Json, pairs: [string, string | Buffer][], options: Json): Json {
   const metadata: Json = { name: g.name };
   if (typeof g.namespace === "string" && g.namespace !== "") metadata.namespace = g.namespace;
   if (isRecord(options.labels)) metadata.labels = { ...options.labels };
   if (isRecord(options.annotations)) metadata.annotations = { ...options.annotations };
   const body: Json = { apiVersion: "v1", kind, metadata };
+  const bytes = (v: string | Buffer) => (typeof v === "string" ? Buffer.from(v, "utf8") : v);
   if (kind === "Secret") {
     body.type = typeof g.type === "string" && g.type !== "" ? g.type : "Opaque";
-    if (pairs.length > 0) body.data = Object.fromEntries(pairs.map(([k, v]) => [k, Buffer.from(v, "utf8").toString("base64")]));
-  } else if (pairs.length > 0) {
-    body.data = Object.fromEntries(pairs);
+    if (pairs.length > 0) body.data = Object.fromEntries(pairs.map(([k, v]) => [k, kustomizeBase64(bytes(v))]));
+  } else {
+    const text = pairs.filter(([, v]) => typeof v === "string" || isUtf8(v));
+    const binary = pairs.filter(([, v]) => typeof v !== "string" && !isUtf8(v));
+    if (text.length > 0) body.data = Object.fromEntries(text.map(([k, v]) => [k, v.toString()]));
+    if (binary.length > 0) body.binaryData = Object.fromEntries(binary.map(([k, v]) => [k, kustomizeBase64(bytes(v))]));
   }
   if (options.immutable === true) body.immutable = true;
   return body;
@@ -131,8 +155,10 @@ export function runGenerators(repo: Repo, dir: string, k: Json, objects: K8sObje
       if (Object.keys(labels).length > 0) mm.labels = labels;
       if (Object.keys(annotations).length > 0) mm.annotations = annotations;
       if (behavior === "merge") {
-        const data = { ...(isRecord(old.body.data) ? old.body.data : {}), ...(isRecord(body.data) ? body.data : {}) };
-        if (Object.keys(data).length > 0) merged.data = data;
+        for (const field of ["data", "binaryData"]) {
+          const values = { ...(isRecord(old.body[field]) ? old.body[field] as Json : {}), ...(isRecord(body[field]) ? body[field] as Json : {}) };
+          if (Object.keys(values).length > 0) merged[field] = values;
+        }
       }
       const next = withBody(old, merged);
       const hash = options.disableNameSuffixHash !== true || needsHash(old);
@@ -182,7 +208,7 @@ export function contentHash(body: Json): string {
 export function withHashSuffixes(objects: K8sObject[]): K8sObject[] {
   return objects.map((o) => {
     if (!needsHash(o)) return o;
-    const body = structuredClone(o.body);
+    const body = cloneJson(o.body);
     (body.metadata as Json).name = `${o.name}-${contentHash(body)}`;
     return clearNeedsHash(withBody(o, body));
   });

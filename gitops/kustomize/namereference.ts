@@ -1,6 +1,6 @@
 import { K8sObject, Unresolved } from "../model";
 import { isRecord } from "../read/yaml";
-import { effectiveNamespace, idOf, idsOf, Json, withBody } from "./objects";
+import { cloneJson, effectiveNamespace, idOf, idsOf, Json, withBody } from "./objects";
 
 /**
  * kustomize's last step before output, FixBackReferences (api/internal/target/kusttarget.go,
@@ -102,7 +102,7 @@ export function fixNameReferences(objects: K8sObject[]): { objects: K8sObject[];
     let body = o.body;
     const spec = podSpecOf(body, o.kind);
     if (spec !== undefined && podSpecRefs(spec).some((r) => target(renamed, r.kind, String(r.holder[r.field]), o) !== undefined)) {
-      body = structuredClone(o.body);
+      body = cloneJson(o.body);
       for (const r of podSpecRefs(podSpecOf(body, o.kind) as Json)) {
         const t = target(renamed, r.kind, String(r.holder[r.field]), o);
         if (t !== undefined) r.holder[r.field] = t.name;

@@ -1,5 +1,5 @@
 import { K8sObject } from "../model";
-import { groupOf, isRecord } from "../read/yaml";
+import { emptyValuedKeys, groupOf, isRecord, setEmptyValuedKeys } from "../read/yaml";
 
 export type Json = Record<string, unknown>;
 
@@ -105,7 +105,21 @@ export function withBody(o: K8sObject, body: Json): K8sObject {
 
 /** A deep copy of a body, safe to change. */
 export function cloneBody(o: K8sObject): Json {
-  return structuredClone(o.body);
+  return cloneJson(o.body);
+}
+
+/** A deep copy of YAML data that keeps which keys were written with no value (gitops/read/yaml.ts emptyValuedKeys). */
+export function cloneJson<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(cloneJson) as T;
+  if (!isRecord(value)) return value;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (k === "__proto__") Object.defineProperty(out, k, { value: cloneJson(v), writable: true, enumerable: true, configurable: true });
+    else out[k] = cloneJson(v);
+  }
+  const empty = emptyValuedKeys(value);
+  if (empty !== undefined) setEmptyValuedKeys(out, empty);
+  return out as T;
 }
 
 /** The object's metadata mapping, created when absent (on a body copy). */

@@ -1,7 +1,7 @@
 import { parse } from "yaml";
 import { GitopsInputError } from "../read/errors";
 import { K8sObject, SourceLocation } from "../model";
-import { AS_KUSTOMIZE_READS, MAX_ALIAS_COUNT, groupOf, isRecord, parseYamlDocuments } from "../read/yaml";
+import { AS_KUSTOMIZE_READS, MAX_ALIAS_COUNT, emptyValuedKeys, groupOf, isRecord, parseYamlDocuments } from "../read/yaml";
 import { idNames, SelectorError, targetSelects, validateTarget } from "./selector";
 import { Json, metadataOf, setSharedValues, sharedValuesOf, withBody } from "./objects";
 
@@ -52,18 +52,26 @@ function yaml11(text: string, fallback: unknown): unknown {
   }
 }
 
-/** Maps merge, `null` deletes, new subtrees lose their nulls and directives (kyaml merge2). */
+/** A patch map that deletes the field holding it (`$patch: delete`, kyaml merge2/smpdirective.go). */
+const deletes = (value: unknown): boolean => isRecord(value) && value.$patch === "delete";
+
+/** A new subtree from the patch: it loses its nulls, its directives and the maps that delete themselves (kyaml merge2). */
 function cleaned(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(cleaned);
   if (!isRecord(value)) return value;
   const out: Json = {};
   for (const [k, v] of Object.entries(value)) {
-    if (v === null || k.startsWith("$")) continue;
-    out[k] = cleaned(v);
+    if (v === null || k.startsWith("$") || deletes(v)) continue;
+    setKey(out, k, cleaned(v));
   }
   return out;
 }
 
+/** `out[key] = value`, a key named `__proto__` included. */
+function setKey(out: Json, key: string, value: unknown): void {
+  if (key === "__proto__") Object.defineProperty(out, key, { value, writable: true, enumerable: true, configurable: true });
+  else out[key] = value;
+}
 /**
  * Merge keys of the built-in types' lists (the `x-kubernetes-patch-merge-key` of kyaml's OpenAPI
  * schema); other lists, and every list of a custom resource, are replaced whole.
@@ -110,29 +118,51 @@ function mergeList(dest: unknown[], patch: unknown[], key: string, path: string[
       continue;
     }
     used.add(k);
-    if (isRecord(p) && p.$patch === "delete") continue;
+    if (deletes(p)) continue;
     const d = destByKey.get(k);
     out.push(d !== undefined && isRecord(d) && isRecord(p) ? mergeMap(d, p, path, builtin) : cleaned(p));
   }
   for (const e of dest) {
     const k = keyOf(e);
-    if (k === undefined || !used.has(k)) out.push(e);
+    if (k === undefined || !used.has(k)) out.push(walked(e, path, builtin));
+  }
+  return out;
+}
+
+/**
+ * A field of the object the patch does not name, as kyaml's walker leaves it: the merge walks
+ * every field of the destination (kyaml/yaml/walk/map.go walkMap), and a null whose text is
+ * empty (`key:`) comes out of the walk as no value, so the field is cleared (merge2.go VisitMap:
+ * only a null written `null` or `~` is kept, MakePersistentNullNode; fns.go FieldSetter clears the
+ * rest). Lists without a merge key are not walked into.
+ */
+function walked(value: unknown, path: string[], builtin: boolean): unknown {
+  if (Array.isArray(value)) {
+    const key = builtin ? mergeKeyOf(path) : undefined;
+    return key === undefined ? value : value.map((e) => walked(e, path, builtin));
+  }
+  if (!isRecord(value)) return value;
+  const empty = emptyValuedKeys(value);
+  const out: Json = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (v === null && empty?.has(k)) continue;
+    setKey(out, k, walked(v, [...path, k], builtin));
   }
   return out;
 }
 
 function mergeMap(dest: Json, patch: Json, path: string[], builtin: boolean): Json {
   if (patch.$patch === "replace") return cleaned(patch) as Json;
-  const out: Json = { ...dest };
+  const out = walked(dest, path, builtin) as Json;
   for (const [key, value] of Object.entries(patch)) {
     if (key.startsWith("$")) continue;
     const here = [...path, key];
-    const current = out[key];
-    if (value === null) delete out[key];
-    else if (isRecord(value) && isRecord(current)) out[key] = mergeMap(current, value, here, builtin);
+    const current = dest[key];
+    if (value === null || deletes(value)) delete out[key];
+    else if (isRecord(value) && isRecord(current)) setKey(out, key, mergeMap(current, value, here, builtin));
     else if (Array.isArray(value) && Array.isArray(current) && builtin && mergeKeyOf(here) !== undefined) {
-      out[key] = mergeList(current, value, mergeKeyOf(here) as string, here, builtin);
-    } else out[key] = cleaned(value);
+      setKey(out, key, mergeList(current, value, mergeKeyOf(here) as string, here, builtin));
+    } else setKey(out, key, cleaned(value));
   }
   return out;
 }
@@ -210,34 +240,45 @@ export function jsonPatch(target: Json, ops: unknown[]): Json {
   const out = structuredClone(target);
   for (const op of ops) {
     if (!isRecord(op)) throw new JsonPatchError("a JSON 6902 operation must be a mapping");
-    switch (op.op) {
-      case "add":
-        addAt(out, op.path, structuredClone(op.value));
-        break;
-      case "remove":
-        removeAt(out, op.path);
-        break;
-      case "replace": {
-        const { node, last } = parentOf(out, pointer(op.path), op.path);
-        if (Array.isArray(node)) node[index(node, last, false, op.path)] = structuredClone(op.value);
-        else if (isRecord(node) && Object.prototype.hasOwnProperty.call(node, last)) node[last] = structuredClone(op.value);
-        else throw new JsonPatchError(`replace: path ${op.path} does not exist`);
-        break;
-      }
-      case "move":
-        addAt(out, op.path, removeAt(out, op.from));
-        break;
-      case "copy":
-        addAt(out, op.path, structuredClone(getAt(out, op.from)));
-        break;
-      case "test":
-        if (!deepEqual(getAt(out, op.path), op.value)) throw new JsonPatchError(`test failed at ${op.path}`);
-        break;
-      default:
-        throw new JsonPatchError(`unknown JSON 6902 operation ${JSON.stringify(op.op)}`);
+    try {
+      applyOperation(out, op);
+    } catch (e) {
+      if (e instanceof JsonPatchError) throw new JsonPatchError(`JSON 6902 ${String(op.op)}: ${e.message}`);
+      throw e;
     }
   }
   return out;
+}
+
+function applyOperation(out: Json, op: Json): void {
+  switch (op.op) {
+    case "add":
+      addAt(out, op.path, structuredClone(op.value));
+      break;
+    case "remove":
+      removeAt(out, op.path);
+      break;
+    case "replace": {
+      const { node, last } = parentOf(out, pointer(op.path), op.path);
+      // evanphx/json-patch v4 (patch.go replace, v4.12.0): an object's get of a missing key is no
+      // error, so replacing it adds it; an array index must exist.
+      if (Array.isArray(node)) node[index(node, last, false, op.path)] = structuredClone(op.value);
+      else if (isRecord(node)) node[last] = structuredClone(op.value);
+      else throw new JsonPatchError(`replace: path ${op.path} does not exist`);
+      break;
+    }
+    case "move":
+      addAt(out, op.path, removeAt(out, op.from));
+      break;
+    case "copy":
+      addAt(out, op.path, structuredClone(getAt(out, op.from)));
+      break;
+    case "test":
+      if (!deepEqual(getAt(out, op.path), op.value)) throw new JsonPatchError(`test failed at ${op.path}`);
+      break;
+    default:
+      throw new JsonPatchError(`unknown operation ${JSON.stringify(op.op)}`);
+  }
 }
 
 /**
@@ -368,7 +409,7 @@ export function fluxPatchLists(spec: Json, source: SourceLocation): { strategicM
       if (Array.isArray(entry.patch)) out.push({ body: entry.patch, target, source });
       if (typeof entry.patch !== "string" || entry.patch.trim() === "") return;
       try {
-        out.push(...patchesFromText(entry.patch, source.file, target, source));
+        out.push(...patchesFromText(entry.patch.trim(), source.file, target, source));
       } catch (e) {
         // The patch is a string inside the Kustomization: its own line numbers mean nothing in the file.
         if (!(e instanceof GitopsInputError)) throw e;

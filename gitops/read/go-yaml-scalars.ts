@@ -75,3 +75,83 @@ export const goYamlScalars: ScalarTag = {
   test: CANDIDATE,
   resolve: (text: string) => goPlainScalar(text),
 };
+
+const isBlank = (c: string | undefined) => c === " " || c === "\t";
+const isBreak = (c: string | undefined) => c === "\n" || c === "\r";
+
+/**
+ * Whether go-yaml v3 writes a value in the block style it was read in (emitterc.go
+ * yaml_emitter_analyze_scalar, block_allowed): not empty, no space at the end or before a line
+ * break, no character it does not print. Otherwise it writes it double-quoted, which reads back as is.
+ */
+function goWritesAsBlock(value: string): boolean {
+  if (value === "" || value.endsWith(" ") || / [\r\n]/.test(value)) return false;
+  // is_printable: tab, line breaks, and printable characters (no C0/C1 controls, DEL, BOM, surrogates).
+  return !/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufeff\ufffe\uffff]/.test(value);
+}
+
+/**
+ * The value of a folded (`>`) block scalar after go-yaml v3 has written it in folded style and read
+ * it back, as kustomize does once with every resource (kyaml keeps the style of the node it read).
+ * go-yaml's folded writer (emitterc.go yaml_emitter_write_folded_scalar, v3 branch) decides whether
+ * a line break needs a second one by looking at the start of the whole value (`k := 0`) instead of
+ * the line after the break, so a line followed by a more-indented line gets an extra break that the
+ * reader keeps: `>\n  a\n    b\n  c` is read "a\n  b\nc\n" and comes out "a\n\n  b\nc\n". Lines
+ * longer than the writer's width are folded at a space, which reads back as the space: left out.
+ */
+export function goFoldedRoundTrip(value: string): string {
+  if (!value.includes("\n") || !goWritesAsBlock(value)) return value;
+  // The writer: each content line indented by two spaces, empty lines empty.
+  let written = "";
+  let breaks = true;
+  let leadingSpaces = true;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (isBreak(c)) {
+      if (!breaks && !leadingSpaces && c === "\n") {
+        let k = 0;
+        while (isBreak(value[k])) k++;
+        if (!(isBlank(value[k]) || isBreak(value[k]) || k >= value.length)) written += "\n";
+      }
+      written += "\n";
+      breaks = true;
+    } else {
+      if (breaks) {
+        written += "  ";
+        leadingSpaces = isBlank(c);
+      }
+      written += c;
+      breaks = false;
+    }
+  }
+  // The chomping indicator the writer picks (yaml_emitter_write_block_scalar_hints).
+  const last = value.length - 1;
+  const chomp = !isBreak(value[last]) ? "strip" : last === 0 || isBreak(value[last - 1]) ? "keep" : "clip";
+  // The reader (scannerc.go yaml_parser_scan_block_scalar), folding.
+  const lines = (written.endsWith("\n") ? written : `${written}\n`).split("\n").slice(0, -1);
+  let out = "";
+  let leadingBreak = "";
+  let trailingBreaks = "";
+  let leadingBlank = false;
+  for (const line of lines) {
+    if (line.length <= 2 && line.trim() === "") {
+      trailingBreaks += "\n";
+      continue;
+    }
+    const content = line.slice(2);
+    const trailingBlank = isBlank(content[0]);
+    if (!leadingBlank && !trailingBlank && leadingBreak === "\n") {
+      if (trailingBreaks === "") out += " ";
+    } else {
+      out += leadingBreak;
+    }
+    out += trailingBreaks;
+    trailingBreaks = "";
+    leadingBlank = isBlank(content[0]);
+    out += content;
+    leadingBreak = "\n";
+  }
+  if (chomp !== "strip") out += leadingBreak;
+  if (chomp === "keep") out += trailingBreaks;
+  return out;
+}

@@ -1,6 +1,6 @@
-import { Alias, Document, DocumentOptions, LineCounter, Node, Pair, ParseOptions, Scalar, SchemaOptions, YAMLMap, YAMLSeq, isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments } from "yaml";
+import { Alias, Document, DocumentOptions, Lexer, LineCounter, Node, Pair, ParseOptions, Scalar, SchemaOptions, YAMLMap, YAMLSeq, isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, visit } from "yaml";
 import { GitopsInputError } from "./errors";
-import { goYamlScalars } from "./go-yaml-scalars";
+import { goFoldedRoundTrip, goYamlScalars } from "./go-yaml-scalars";
 import { K8sObject } from "../model";
 
 /** The API group of an apiVersion: "apps/v1" -> "apps", "v1" -> "" (core). */
@@ -32,9 +32,11 @@ export function parseCheckedDocuments(
   text: string,
   file: string,
   options: ParseOptions & DocumentOptions & SchemaOptions = {},
-): { docs: Document.Parsed[]; lineCounter: LineCounter } {
+): { docs: Document.Parsed[]; lineCounter: LineCounter; text: string } {
   const lineCounter = new LineCounter();
   let docs: Document.Parsed[];
+  // Editors splice by the offsets of source tokens: they read the text as written.
+  if (!options.keepSourceTokens) text = withGoYamlAnchorNames(text);
   try {
     // uniqueKeys off: eemeli/yaml compares each key with every earlier one (quadratic: a map of
     // 80,000 keys took two minutes); checkStructure does the same check with a Set.
@@ -52,7 +54,35 @@ export function parseCheckedDocuments(
     }
     checkStructure(doc, file, lineCounter);
   }
-  return { docs, lineCounter };
+  return { docs, lineCounter, text };
+}
+
+/** go-yaml v3's anchor and alias names (scannerc.go yaml_parser_scan_anchor: `is_alpha`). */
+const GO_ANCHOR_NAME = /^[0-9A-Za-z_-]+/;
+/** What go-yaml lets end such a name besides a blank (the same function). */
+const GO_ANCHOR_END = new Set(["?", ":", ",", "]", "}", "%", "@", "`"]);
+
+/**
+ * The text with a space put between an anchor or alias name and an indicator that go-yaml v3 reads
+ * as the end of the name: `*app: two` is the alias `*app` used as a key in go-yaml (scannerc.go
+ * yaml_parser_scan_anchor takes only `[0-9A-Za-z_-]`), where YAML 1.2 and eemeli/yaml read the
+ * alias `*app:` with no value. Lines keep their numbers. Only tokens eemeli/yaml's lexer calls
+ * anchors or aliases are touched, so quoted and block scalars and comments stay as written.
+ */
+export function withGoYamlAnchorNames(text: string): string {
+  if (!/[*&][0-9A-Za-z_-]+[?:%@`]/.test(text)) return text;
+  let out = "";
+  let read = "";
+  for (const token of new Lexer().lex(text)) {
+    // Control tokens (document and scalar starts) take no room in the text.
+    if (token.length === 1 && token.charCodeAt(0) < 0x20 && token !== "\n" && token !== "\t" && token !== "\r") continue;
+    read += token;
+    const name = token[0] === "*" || token[0] === "&" ? GO_ANCHOR_NAME.exec(token.slice(1))?.[0] ?? "" : "";
+    const rest = token.slice(1 + name.length);
+    out += name !== "" && rest !== "" && GO_ANCHOR_END.has(rest[0]) ? `${token[0]}${name} ${rest}` : token;
+  }
+  // The lexer gives the text back whole; should it not, the text is read as written.
+  return read === text ? out : text;
 }
 
 /**
@@ -175,8 +205,37 @@ function deepestLine(text: string): number {
 export const AS_KUSTOMIZE_READS: SchemaOptions = { customTags: (tags) => [goYamlScalars, ...tags], merge: true };
 
 export function parseYamlDocuments(text: string, file: string, options: SchemaOptions = {}): { data: unknown; line: number }[] {
-  const { docs, lineCounter } = parseCheckedDocuments(text, file, options);
-  return documentsData(docs, lineCounter, file);
+  const parsed = parseCheckedDocuments(text, file, options);
+  if (options === AS_KUSTOMIZE_READS) asKustomizeReadsBlockScalars(parsed.docs, parsed.text);
+  return documentsData(parsed.docs, parsed.lineCounter, file);
+}
+
+/** A folded block scalar's header, somewhere in a text (a cheap test before visiting nodes). */
+const FOLDED_HEADER = /(?:^|[\s:-])>[-+0-9]*[ \t]*(?:#.*)?$/m;
+
+/**
+ * Block scalars as kustomize hands them on (go-yaml v3, scannerc.go yaml_parser_scan_block_scalar,
+ * and emitterc.go yaml_emitter_write_folded_scalar):
+ * - a `|` or `>` block whose last line ends the text without a line break has no final `\n` (its
+ *   last line has no break for clip or keep chomping to keep);
+ * - a folded block comes out as go-yaml writes it and reads it back once (gitops/read/go-yaml-scalars.ts
+ *   goFoldedRoundTrip): a line before a more-indented line gets an extra line break.
+ */
+function asKustomizeReadsBlockScalars(docs: Document.Parsed[], text: string): void {
+  const lastLine = text.slice(text.lastIndexOf("\n") + 1);
+  const endsWithoutBreak = lastLine.trim() !== "" && !lastLine.endsWith("\r");
+  if (!endsWithoutBreak && !FOLDED_HEADER.test(text)) return;
+  for (const doc of docs) {
+    visit(doc, {
+      Scalar(_, node) {
+        if (typeof node.value !== "string" || (node.type !== Scalar.BLOCK_FOLDED && node.type !== Scalar.BLOCK_LITERAL)) return;
+        let value = node.value;
+        if (endsWithoutBreak && node.range?.[1] === text.length && value.endsWith("\n")) value = value.slice(0, -1);
+        if (node.type === Scalar.BLOCK_FOLDED) value = goFoldedRoundTrip(value);
+        node.value = value;
+      },
+    });
+  }
 }
 
 function documentsData(docs: Document.Parsed[], lineCounter: LineCounter, file: string): { data: unknown; line: number }[] {
@@ -235,6 +294,22 @@ function plainNode(node: unknown): unknown {
   throw NOT_PLAIN;
 }
 
+/**
+ * The keys of a mapping read here that were written with no value (`key:`). go-yaml reads them as
+ * a null whose text is empty, and kustomize's strategic merge drops exactly those from the object it
+ * patches (gitops/kustomize/patches.ts `walked`), keeping a `null` or `~` written out. Kept beside
+ * the data, which stays plain: a copy keeps them only through gitops/kustomize/objects.ts cloneJson.
+ */
+const emptyValued = new WeakMap<object, Set<string>>();
+
+export function emptyValuedKeys(map: object): ReadonlySet<string> | undefined {
+  return emptyValued.get(map);
+}
+
+export function setEmptyValuedKeys(map: object, keys: ReadonlySet<string>): void {
+  emptyValued.set(map, new Set(keys));
+}
+
 function addPlainPair(map: Record<string, unknown>, pair: Pair): Record<string, unknown> {
   const key = pair.key;
   let name: string;
@@ -246,6 +321,11 @@ function addPlainPair(map: Record<string, unknown>, pair: Pair): Record<string, 
     else name = String(value);
   } else throw NOT_PLAIN;
   const value = plainNode(pair.value);
+  if (value === null && (pair.value === null || (pair.value as Scalar).source === "")) {
+    const keys = emptyValued.get(map);
+    if (keys === undefined) emptyValued.set(map, new Set([name]));
+    else keys.add(name);
+  }
   if (name in map) Object.defineProperty(map, name, { value, writable: true, enumerable: true, configurable: true });
   else map[name] = value;
   return map;

@@ -84,6 +84,15 @@ export const RULE_DESCRIPTIONS: Readonly<Record<string, RuleDescription>> = {
       "Kustomization and everything that depends on it stay not Ready.",
     helpUri: `${FLUX_KUSTOMIZATION_DOC}#path`,
   },
+  "build-failed": {
+    short: "kustomize fails to build a Kustomization's path.",
+    full:
+      "kustomize-controller runs kustomize on spec.path; when kustomize fails (a JSON 6902 remove " +
+      "of a path that does not exist, a patch or generator file that is missing, a patch that " +
+      "matches nothing) the Kustomization reports BuildFailed and applies nothing of it, and every " +
+      "Kustomization that depends on it waits.",
+    helpUri: `${FLUX_KUSTOMIZATION_DOC}#path`,
+  },
   "duplicate-kustomization": {
     short: "Two Kustomization objects have the same namespace and name.",
     full:

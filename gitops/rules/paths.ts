@@ -31,6 +31,14 @@ export const missingPath: Rule = (context) => {
           inKustomization ? `fix or remove the reference ${u.ref} in ${u.source.file}:${u.source.line}` : `point spec.path of ${node.id} at an existing directory, or add the directory`,
           u.source,
         ));
+      } else if (u.reason === "kustomize-error") {
+        // The real kustomize fails too (each such reason is checked against kubectl kustomize).
+        findings.push(findingAt(
+          "build-failed", "error", node,
+          `kustomize fails to build ${node.id}: ${u.ref}; Flux reports BuildFailed and applies nothing of it`,
+          `correct ${u.source.file}:${u.source.line}; \`kubectl kustomize\` of its directory fails the same way`,
+          u.source,
+        ));
       } else if (u.reason === "not-a-kustomization") {
         findings.push(findingAt(
           "missing-path", "error", node,
@@ -50,7 +58,7 @@ export const unresolvedReference: Rule = (context) => {
   for (const node of context.nodes) {
     for (const u of node.unresolved) {
       // Paths outside the source root are summed up by one finding that names the real root.
-      if (u.reason === "missing-path" || u.reason === "not-a-kustomization" || u.reason === "outside-source-root") continue;
+      if (u.reason === "missing-path" || u.reason === "not-a-kustomization" || u.reason === "outside-source-root" || u.reason === "kustomize-error") continue;
       findings.push(findingAt(
         "unresolved-reference", "note", node,
         u.reason === "external-source" && node.sourceNotes.length > 0

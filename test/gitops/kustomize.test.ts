@@ -247,3 +247,18 @@ describe("label selectors (k8s.io/apimachinery/pkg/labels syntax)", () => {
     it(`refuses ${JSON.stringify(bad)} with a message`, () => assert.throws(() => parseLabelSelector(bad), /expected|invalid|cannot be empty/));
   }
 });
+
+describe("resolvePath on a kustomization of many missing resources grows linearly", function () {
+  // 60,000 references: the old line lookup scanned the file from its start for each one (about a
+  // minute here); indexed once, it takes a few seconds. The bound is mocha's timeout, not a timing.
+  this.timeout(30000);
+
+  it("names each missing resource at its own line", () => {
+    const count = 60000;
+    const lines = Array.from({ length: count }, (_, i) => `- missing-${i}.yaml`);
+    const repo = new Repo(writeRepo({ "app/kustomization.yaml": `resources:\n${lines.join("\n")}\n` }));
+    const { unresolved } = resolvePath(repo, "app");
+    assert.strictEqual(unresolved.length, count);
+    assert.ok(unresolved.every((u, i) => u.reason === "missing-path" && u.ref === `missing-${i}.yaml` && u.source.line === i + 2));
+  });
+});
