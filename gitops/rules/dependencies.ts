@@ -134,6 +134,10 @@ export const duplicateKustomization: Rule = (context) => {
     const earlier = first.get(node.id);
     if (earlier === undefined) { first.set(node.id, node); continue; }
     const sameObject = earlier.source.file === node.source.file && earlier.source.line === node.source.line;
+    if (sameObject && (earlier.parent === node.id || node.parent === node.id)) {
+      findings.push(selfApplied(node, earlier.parent === node.id ? node.parent : earlier.parent));
+      continue;
+    }
     const message = sameObject
       ? `Kustomization ${node.id} is applied twice, by ${earlier.parent ?? "the cluster root"} and by ${node.parent ?? "the cluster root"}: the two appliers fight over it`
       : `Kustomization ${node.id} is also defined at ${earlier.source.file}:${earlier.source.line}: only one of them exists in the cluster`;
@@ -144,3 +148,22 @@ export const duplicateKustomization: Rule = (context) => {
   }
   return findings;
 };
+
+/**
+ * A Kustomization whose spec.path holds its own definition, under a parent that applies it too: the
+ * common `ks.yaml` inside the app directory. Flux applies it from both; each apply stamps its own
+ * owner labels (kustomize-controller kustomization_controller.go at 186fb3b: resourceManager
+ * .SetOwnerLabels(objects, obj.GetName(), obj.GetNamespace())), so the labels flip between the two
+ * and nothing else changes. Production repositories run like this: a warning, not an error.
+ */
+function selfApplied(node: GraphNode, parent: string | undefined): Finding {
+  const name = node.id.slice(node.id.indexOf("/") + 1);
+  const other = parent ?? "the cluster root";
+  const otherName = parent === undefined ? "the root sync" : parent.slice(parent.indexOf("/") + 1);
+  return findingAt(
+    "duplicate-kustomization", "warning", node,
+    `Kustomization ${node.id} is applied by ${other} and by itself (its spec.path holds its own definition): ` +
+      `each reconciliation sets the label kustomize.toolkit.fluxcd.io/name to ${otherName} or to ${name} in turn`,
+    `move ${node.source.file} out of ${node.id}'s spec.path, or exclude it there (a kustomization.yaml that lists the other files)`,
+  );
+}

@@ -57,6 +57,13 @@ describe("ordering rules on the fixture repositories", () => {
         ["flux-system/flux-system", false, 3]]); // the root applying the cluster path, a node of its own
   });
 
+  it("a Kustomization applied by its parent and by itself (ks.yaml inside its own path) is a warning naming the labels", () => {
+    const { findings } = verify("self-applied");
+    assert.deepStrictEqual(findings.map(({ rule, severity, kustomization, file }) => ({ rule, severity, kustomization, file })),
+      [{ rule: "duplicate-kustomization", severity: "warning", kustomization: "flux-system/foo", file: "apps/foo/ks.yaml" }]);
+    assert.match(findings[0].message, /applied by flux-system\/apps and by itself.*kustomize\.toolkit\.fluxcd\.io\/name to apps or to foo/);
+  });
+
   it("a pre-installed group needs no provider", () => {
     const result = verifyRepository(path.join(FIXTURES, "unknown-group/broken"), "clusters/dev", { preinstalledGroups: ["example.com"] });
     assert.deepStrictEqual(result.findings, []);
