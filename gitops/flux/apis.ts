@@ -95,11 +95,12 @@ export interface FluxApis {
 
 /**
  * The served versions for a Flux version, or undefined when it is not a Flux 2 version (the
- * caller reports that). Versions older than the table use its oldest row (2.0).
+ * caller reports that). Flux 2 before its GA (0.x, the toolkit's own numbering) is Flux 2 too: the
+ * table's oldest row is its last release line, 0.41, and older versions use that row.
  */
 export function fluxApisFor(version: string): FluxApis | undefined {
   const minor = fluxMinor(version);
-  if (minor === undefined || !minor.startsWith("2.")) return undefined;
+  if (minor === undefined || !(minor.startsWith("2.") || minor.startsWith("0."))) return undefined;
   const newest = MINORS[MINORS.length - 1];
   const row = MINORS.find((m) => m.flux === minor)
     ?? (compareMinor(minor, newest.flux) > 0 ? newest : MINORS[0]);
