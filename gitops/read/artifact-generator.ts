@@ -29,6 +29,21 @@ export interface CopyOperation {
 /** A directory the copies read from: a Repo (already the source's artifact root). */
 export type AliasRoots = ReadonlyMap<string, Repo>;
 
+/** A glob this check cannot compile (a reversed range `[z-a]`, which Go matches to nothing), or one too long to be a path. */
+class BadPatternError extends Error {}
+
+/** Patterns longer than this are refused: the CRD bounds `from` at 1,024 characters. */
+const MAX_PATTERN = 4096;
+
+function compiled(source: string, pattern: string): RegExp {
+  if (pattern.length > MAX_PATTERN) throw new BadPatternError(`pattern of ${pattern.length} characters (at most ${MAX_PATTERN})`);
+  try {
+    return new RegExp(source);
+  } catch {
+    throw new BadPatternError(`pattern ${JSON.stringify(pattern.slice(0, 80))} cannot be read by this check (what it selects is unknown)`);
+  }
+}
+
 /** Go's path.Match for one segment: `*`, `?`, `[...]` (no `/` inside a segment). */
 function segmentRegExp(pattern: string): RegExp {
   let re = "";
@@ -45,7 +60,7 @@ function segmentRegExp(pattern: string): RegExp {
       i = end;
     } else re += c.replace(/[.+^${}()|\\]/g, "\\$&");
   }
-  return new RegExp(`^${re}$`);
+  return compiled(`^${re}$`, pattern);
 }
 
 /** doublestar.Match: `**` spans any number of segments, other wildcards stay inside one. */
@@ -57,7 +72,7 @@ function doublestarRegExp(pattern: string): RegExp {
     if (part === "**") re += last ? ".*" : "(?:[^/]+/)*";
     else re += segmentRegExp(part).source.slice(1, -1) + (last ? "" : "/");
   });
-  return new RegExp(`^${re}$`);
+  return compiled(`^${re}$`, pattern);
 }
 
 function hasGlob(p: string): boolean {
@@ -140,19 +155,29 @@ export function materialiseArtifact(
     fs.writeFileSync(abs, text);
   };
   for (const op of copies) {
+    try {
+      copyOne(op);
+    } catch (e) {
+      if (!(e instanceof BadPatternError)) throw e;
+      problems.push(`copy ${op.from.slice(0, 200)}: ${e.message}`);
+    }
+  }
+  return { dir, problems, origins };
+
+  function copyOne(op: CopyOperation): void {
     const m = /^@([^/]+)\/(.*)$/.exec(op.from);
     if (m === null || !op.to.startsWith("@artifact/")) {
       problems.push(`copy ${op.from} -> ${op.to}: expected @alias/path -> @artifact/path`);
-      continue;
+      return;
     }
     const repo = aliases.get(m[1]);
     if (repo === undefined) {
       problems.push(`copy ${op.from}: source @${m[1]} is not readable offline`);
-      continue;
+      return;
     }
     if (op.strategy === "Extract") {
       problems.push(`copy ${op.from} (strategy Extract): tarballs are not unpacked offline`);
-      continue;
+      return;
     }
     const pattern = m[2];
     const dest = op.to.slice("@artifact/".length);
@@ -177,11 +202,11 @@ export function materialiseArtifact(
         src = repo.normalize(pattern);
       } catch {
         problems.push(`copy ${op.from}: path leaves the source`);
-        continue;
+        return;
       }
       if (!repo.exists(src)) {
         problems.push(`copy ${op.from}: ${src} does not exist in the source`);
-        continue;
+        return;
       }
       if (repo.isDirectory(src)) {
         copyTree(src, path.posix.join(dest, path.posix.basename(src || ".")), src);
@@ -191,7 +216,7 @@ export function materialiseArtifact(
         from = { repo, file: src };
         write(target, repo.readText(src), merge);
       }
-      continue;
+      return;
     }
     const base = selectionRoot(pattern);
     const matches = glob(repo, pattern).filter((p) => !excluded(p, base, excludes, simple));
@@ -203,7 +228,6 @@ export function materialiseArtifact(
       copyTree(match, to, base);
     }
   }
-  return { dir, problems, origins };
 }
 
 /** The copy operations of an ArtifactGenerator artifact entry, as written. */

@@ -41,9 +41,14 @@ function dependencyClosure(id: string, byId: Map<string, KustomizationNode>): Se
   return seen;
 }
 
+/** Whether `name` appears in `text` as a whole name (not inside a longer one); no regex built from input. */
 function mentions(text: string, name: string): boolean {
-  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  return new RegExp(`(^|[^A-Za-z0-9.-])${escaped}($|[^A-Za-z0-9.-])`).test(text);
+  if (name === "") return false;
+  const namePart = (c: string | undefined) => c !== undefined && /[A-Za-z0-9.-]/.test(c);
+  for (let at = text.indexOf(name); at >= 0; at = text.indexOf(name, at + 1)) {
+    if (!namePart(text[at - 1]) && !namePart(text[at + name.length])) return true;
+  }
+  return false;
 }
 
 /**

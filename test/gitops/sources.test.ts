@@ -223,6 +223,18 @@ describe("materialiseArtifact (source-watcher copy semantics)", () => {
     assert.strictEqual(r.origins.get("flat/sub/b.yaml")?.file, "apps/base/sub/b.yaml");
   });
 
+  it("a malformed or oversized glob is a problem of that copy, not a crash; the other copies still run", () => {
+    const r = run([
+      { from: "@repo/apps/[z-a]/*.yaml", to: "@artifact/bad/" },
+      { from: "@repo/apps/base/*.yaml", to: "@artifact/ok/", exclude: [`${"*".repeat(5000)}x`] },
+      { from: "@repo/apps/base/*.yaml", to: "@artifact/good/" },
+    ]);
+    assert.deepStrictEqual(files(r.dir), ["good/apps/base/a.yaml"]);
+    assert.strictEqual(r.problems.length, 2);
+    assert.match(r.problems[0], /@repo\/apps\/\[z-a\]\/\*\.yaml: pattern .* cannot be read by this check/);
+    assert.match(r.problems[1], /pattern of 5001 characters \(at most 4096\)/);
+  });
+
   it("a file to a path without a slash is renamed; Merge deep-merges YAML and replaces lists", () => {
     const r = run([
       { from: "@repo/apps/values.yaml", to: "@artifact/chart/values.yaml" },
