@@ -6,6 +6,7 @@ import { AS_KUSTOMIZE_READS, isRecord, parseManifests, parseYamlDocuments, parse
 import { GeneratorError, runGenerators, withHashSuffixes } from "./configmaps";
 import { kustomizationTypeErrors, typeErrorsIn } from "./fields";
 import { fixNameReferences } from "./namereference";
+import { loadConfigurations, mergeConfig, NO_CONFIGURATIONS, TransformerConfig } from "./config";
 import { generatedResources, kustomizationFileIn } from "./generator";
 import { effectiveNamespace, idOf, Json, withBody } from "./objects";
 import { applyPatches, fluxPatchLists, Patch, patchesFromText, patchObjects } from "./patches";
@@ -18,6 +19,8 @@ import { readsAlikeInYaml11 } from "./yaml11";
 export interface Resolution {
   objects: K8sObject[];
   unresolved: Unresolved[];
+  /** The field specs `configurations:` of this kustomization and everything it accumulates add. */
+  config?: TransformerConfig;
 }
 
 function strings(value: unknown): string[] {
@@ -158,7 +161,7 @@ export function resolvePath(repo: Repo, p: string, options?: ResolveOptions, flu
     const accumulated = written === undefined || flux === undefined ? resolveDirectory(s, rel) : fluxTopDirectory(s, rel, { ...flux, spec: written });
     // The content hash goes on last, once, over the final body, then references follow the new
     // names (api/internal/target/kusttarget.go, makeCustomizedResMap).
-    const references = fixNameReferences(withHashSuffixes(accumulated.objects));
+    const references = fixNameReferences(withHashSuffixes(accumulated.objects), accumulated.config?.nameReference);
     result = { objects: references.objects.map(withoutEmptyAnnotations), unresolved: [...accumulated.unresolved, ...references.unresolved] };
   }
   s.built.set(key, result);
@@ -277,6 +280,7 @@ function generatedDirectory(s: Session, dir: string): Resolution {
 function append(into: Resolution, from: Resolution): void {
   for (const o of from.objects) into.objects.push(o);
   for (const u of from.unresolved) into.unresolved.push(u);
+  if (from.config !== undefined) into.config = mergeConfig(into.config ?? NO_CONFIGURATIONS, from.config);
 }
 
 /** A kustomization file as read, with what its build needs to point at lines. */
@@ -346,7 +350,7 @@ function resolveReference(s: Session, kf: KustomizationFile, ref: string, asComp
 const MODELLED_FIELDS = new Set([
   "apiVersion", "kind", "metadata", "resources", "bases", "components", "namespace", "namePrefix", "nameSuffix",
   "commonLabels", "labels", "commonAnnotations", "patches", "patchesStrategicMerge", "patchesJson6902", "images",
-  "replicas", "configMapGenerator", "secretGenerator", "generatorOptions", "sortOptions", "helmCharts",
+  "replicas", "configMapGenerator", "secretGenerator", "generatorOptions", "sortOptions", "helmCharts", "configurations",
 ]);
 
 /** Generator and image options the resolver does not model. */
@@ -391,7 +395,7 @@ function kustomizationDirectory(s: Session, dir: string, kfile: string | undefin
   const kf: KustomizationFile = kfile === undefined ? { dir, file: dir, k: {}, alikeInYaml11: true } : readKustomization(s, dir, kfile);
   const k: Json = flux === undefined ? kf.k : withFluxFields(kf.k, flux.spec);
   const at = (needle: string): SourceLocation => (kfile === undefined ? { file: dir, line: 1 } : { file: kfile, line: lineOf(repo, kfile, needle) });
-  const result: Resolution = { objects: [...(parent?.objects ?? [])], unresolved: [...(parent?.unresolved ?? [])] };
+  const result: Resolution = { objects: [...(parent?.objects ?? [])], unresolved: [...(parent?.unresolved ?? [])], ...(parent?.config === undefined ? {} : { config: parent.config }) };
   const fail = (reason: UnresolvedReason, ref: string, source: SourceLocation): void => {
     result.unresolved.push({ reason, ref, source });
   };
@@ -406,6 +410,14 @@ function kustomizationDirectory(s: Session, dir: string, kfile: string | undefin
   for (const detail of unsupportedDetails(k)) fail("unsupported-kustomize", detail, at(detail.replace(/.*[.\]]/, "")));
   if (kfile === undefined) append(result, generatedDirectory(s, dir));
   for (const ref of [...strings(kf.k.resources), ...strings(kf.k.bases)]) append(result, resolveReference(s, kf, ref, undefined));
+  // configurations: after the resources, before generators and transformers (kusttarget.go accumulateTarget).
+  const configurations = strings(kf.k.configurations);
+  if (configurations.length > 0) {
+    const loaded = loadConfigurations(repo, dir, configurations);
+    for (const problem of loaded.problems) fail("kustomize-error", problem, at("configurations"));
+    for (const section of loaded.unmodelled) fail("unsupported-kustomize", `configurations ${section}`, at("configurations"));
+    result.config = mergeConfig(result.config ?? NO_CONFIGURATIONS, loaded.config);
+  }
   if (Array.isArray(k.helmCharts)) {
     for (const chart of k.helmCharts) {
       const name = isRecord(chart) && typeof chart.name === "string" ? chart.name : "?";
@@ -430,6 +442,7 @@ function kustomizationDirectory(s: Session, dir: string, kfile: string | undefin
     const next = resolveReference(s, kf, ref, result);
     result.objects = next.objects;
     result.unresolved = next.unresolved;
+    if (next.config !== undefined) result.config = next.config;
   }
   if (flux !== undefined) {
     for (const ref of strings(flux.spec.components)) {
@@ -443,6 +456,7 @@ function kustomizationDirectory(s: Session, dir: string, kfile: string | undefin
       const next = resolveReference(s, kf, ref, result, flux.source);
       result.objects = next.objects;
       result.unresolved = next.unresolved;
+      if (next.config !== undefined) result.config = next.config;
     }
   }
   objects = result.objects;
@@ -469,11 +483,12 @@ function kustomizationDirectory(s: Session, dir: string, kfile: string | undefin
     if (conflict("the namespace transformation")) return { ...result, objects };
     objects = withNameAffixes(objects, typeof k.namePrefix === "string" ? k.namePrefix : "", "");
     objects = withNameAffixes(objects, "", typeof k.nameSuffix === "string" ? k.nameSuffix : "");
-    objects = withLabels(objects, k);
-    if (isRecord(k.commonAnnotations)) objects = withAnnotations(objects, k.commonAnnotations);
+    const config = result.config ?? NO_CONFIGURATIONS;
+    objects = withLabels(objects, k, config.commonLabels);
+    if (isRecord(k.commonAnnotations)) objects = withAnnotations(objects, k.commonAnnotations, config.commonAnnotations);
     patch(loaded.json6902);
-    if (Array.isArray(k.replicas)) objects = withReplicas(objects, k.replicas);
-    if (Array.isArray(k.images)) objects = withImages(objects, k.images);
+    if (Array.isArray(k.replicas)) objects = withReplicas(objects, k.replicas, config.replicas);
+    if (Array.isArray(k.images)) objects = withImages(objects, k.images, config.images);
   } catch (e) {
     if (!(e instanceof SelectorError || e instanceof TransformError)) throw e;
     fail("kustomize-error", e.message, at(e instanceof TransformError ? "replicas" : "patches"));

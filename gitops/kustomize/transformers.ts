@@ -1,6 +1,7 @@
 import { RE2JS } from "re2js";
 import { K8sObject } from "../model";
 import { isRecord } from "../read/yaml";
+import { FieldSpec, pathSegments } from "./config";
 import { cloneBody, idOf, idsOf, isClusterScoped, Json, metadataOf, setSharedValues, sharedValuesOf, withBody } from "./objects";
 
 /**
@@ -9,14 +10,6 @@ import { cloneBody, idOf, idsOf, isClusterScoped, Json, metadataOf, setSharedVal
  * result. Field specs are kustomize's defaults (api/internal/konfig/builtinpluginconsts/*.go).
  */
 
-/** One field spec: where a transformer writes, for which kinds (api/types/fieldspec.go). */
-interface FieldSpec {
-  path: string;
-  create: boolean;
-  group?: string;
-  version?: string;
-  kind?: string;
-}
 
 const fs = (path: string, create: boolean, kind?: string, group?: string, version?: string): FieldSpec => ({ path, create, kind, group, version });
 
@@ -136,7 +129,7 @@ function addPairs(objects: K8sObject[], pairs: Record<string, string>, specs: Fi
     for (const [key, value] of Object.entries(pairs)) {
       const fresh: string[] = [];
       for (const spec of applicable) {
-        visit(body, spec.path.split("/"), spec.create, (parent, field, at) => {
+        visit(body, pathSegments(spec.path), spec.create, (parent, field, at) => {
           let map = parent[field];
           if (map === undefined || map === null) {
             if (!spec.create) return;
@@ -164,20 +157,21 @@ function addPairs(objects: K8sObject[], pairs: Record<string, string>, specs: Fi
 }
 
 /** kustomize `labels:` entries (api/types/labels.go) then `commonLabels`, as the LabelTransformer is configured. */
-export function withLabels(objects: K8sObject[], k: Json): K8sObject[] {
+export function withLabels(objects: K8sObject[], k: Json, configured: FieldSpec[] = []): K8sObject[] {
   let out = objects;
+  const commonLabels = configured.length === 0 ? COMMON_LABELS : [...COMMON_LABELS, ...configured];
   for (const entry of Array.isArray(k.labels) ? k.labels : []) {
     if (!isRecord(entry) || !isRecord(entry.pairs)) continue;
-    const specs = entry.includeSelectors === true ? COMMON_LABELS
+    const specs = entry.includeSelectors === true ? commonLabels
       : entry.includeTemplates === true ? METADATA_LABELS : [fs("metadata/labels", true)];
     out = addPairs(out, stringPairs(entry.pairs), specs);
   }
-  if (isRecord(k.commonLabels)) out = addPairs(out, stringPairs(k.commonLabels), COMMON_LABELS);
+  if (isRecord(k.commonLabels)) out = addPairs(out, stringPairs(k.commonLabels), commonLabels);
   return out;
 }
 
-export function withAnnotations(objects: K8sObject[], annotations: Json): K8sObject[] {
-  return addPairs(objects, stringPairs(annotations), COMMON_ANNOTATIONS);
+export function withAnnotations(objects: K8sObject[], annotations: Json, configured: FieldSpec[] = []): K8sObject[] {
+  return addPairs(objects, stringPairs(annotations), [...COMMON_ANNOTATIONS, ...configured]);
 }
 
 /** Label and annotation values are strings; YAML scalars are written as kustomize prints them. */
@@ -232,18 +226,19 @@ export class TransformError extends Error {}
  * kustomize `replicas:` (api/internal/builtins/ReplicaCountTransformer.go): the objects whose
  * original or current name is the entry's name, of the kinds that have replicas; none is an error.
  */
-export function withReplicas(objects: K8sObject[], replicas: unknown[]): K8sObject[] {
+export function withReplicas(objects: K8sObject[], replicas: unknown[], configured: FieldSpec[] = []): K8sObject[] {
+  const fieldSpecs = [...REPLICAS, ...configured];
   let out = objects;
   for (const r of replicas) {
     if (!isRecord(r) || typeof r.name !== "string") continue;
     let found = false;
     out = out.map((o) => {
       if (!idsOf(o).some((id) => id.name === r.name)) return o;
-      const specs = REPLICAS.filter((s) => selects(s, o));
+      const specs = fieldSpecs.filter((s) => selects(s, o));
       if (specs.length === 0) return o;
       found = true;
       const body = cloneBody(o);
-      for (const s of specs) visit(body, s.path.split("/"), s.create, (parent, key) => { parent[key] = r.count ?? 0; });
+      for (const s of specs) visit(body, pathSegments(s.path), s.create, (parent, key) => { parent[key] = r.count ?? 0; });
       return withBody(o, body);
     });
     if (!found) throw new TransformError(`replicas: no Deployment, ReplicationController, ReplicaSet or StatefulSet is named ${r.name}`);
@@ -295,13 +290,24 @@ function newImage(value: string, image: Json): string {
  * kustomize `images:` (api/filters/imagetag, LegacyFilter): the `image` of every element of any
  * `containers`/`initContainers` list anywhere in the object, CRDs excepted.
  */
-export function withImages(objects: K8sObject[], images: unknown[]): K8sObject[] {
+export function withImages(objects: K8sObject[], images: unknown[], configured: FieldSpec[] = []): K8sObject[] {
   const entries = images.filter((i): i is Json => isRecord(i) && typeof i.name === "string");
   if (entries.length === 0) return objects;
   return objects.map((o) => {
     if (o.kind === "CustomResourceDefinition") return o;
     const body = cloneBody(o);
     let changed = false;
+    // Then the configured field specs (ImageTagTransformer.go: LegacyFilter, then Filter over the
+    // field specs; a value that names none of the images is left as it is).
+    const setAt = (parent: Json, key: string) => {
+      for (const image of entries) {
+        const current = parent[key];
+        if (typeof current === "string" && imageMatches(current, image.name as string)) {
+          parent[key] = newImage(current, image);
+          changed = true;
+        }
+      }
+    };
     const walk = (node: unknown): void => {
       if (Array.isArray(node)) {
         node.forEach(walk);
@@ -324,6 +330,7 @@ export function withImages(objects: K8sObject[], images: unknown[]): K8sObject[]
       }
     };
     walk(body);
+    for (const spec of configured) if (selects(spec, o)) visit(body, pathSegments(spec.path), false, setAt);
     return changed ? withBody(o, body) : o;
   });
 }

@@ -228,6 +228,33 @@ describe("kustomize fidelity the ordering check depends on", () => {
     assert.deepStrictEqual(resolvePath(repo, "a").unresolved.map((u) => [u.reason, u.ref, u.source.line]),
       [["unsupported-kustomize", "replacements", 2], ["unsupported-kustomize", "openapi", 4]]);
   });
+
+  it("builds `configurations:`: a missing file is a kustomize error, a section it does not model is named, the rest is used", () => {
+    const repo = new Repo(writeRepo({
+      "a/kustomization.yaml": "namePrefix: p-\nresources: [cm.yaml, widget.yaml]\nconfigurations: [config.yaml, missing.yaml]\n",
+      "a/config.yaml": "varReference:\n  - path: spec/x\nnameReference:\n  - kind: ConfigMap\n    fieldSpecs: [{path: spec/config, kind: Widget}]\n",
+      "a/cm.yaml": cm("x"),
+      "a/widget.yaml": "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {config: x, other: x}\n",
+    }));
+    const result = resolvePath(repo, "a");
+    assert.deepStrictEqual(result.unresolved.map((u) => [u.reason, u.ref, u.source.line]),
+      [["kustomize-error", "configurations: missing.yaml does not exist", 3], ["unsupported-kustomize", "configurations a/config.yaml: varReference", 3]]);
+    assert.deepStrictEqual(result.objects.find((o) => o.kind === "Widget")?.body.spec, { config: "p-x", other: "x" });
+  });
+
+  it("a reference two renamed objects could satisfy is named, not guessed (kustomize decides by prefixes and suffixes)", () => {
+    const repo = new Repo(writeRepo({
+      "a/kustomization.yaml": "resources: [../b, ../c, deploy.yaml]\n",
+      "a/deploy.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      containers: [{name: c, image: nginx, envFrom: [{configMapRef: {name: settings}}]}]\n",
+      "b/kustomization.yaml": "namePrefix: b-\nresources: [cm.yaml]\n",
+      "b/cm.yaml": cm("settings"),
+      "c/kustomization.yaml": "namePrefix: c-\nresources: [cm.yaml]\n",
+      "c/cm.yaml": cm("settings"),
+    }));
+    const result = resolvePath(repo, "a");
+    assert.deepStrictEqual(result.unresolved.map((u) => u.reason), ["unsupported-kustomize"]);
+    assert.match(result.unresolved[0].ref, /configMapRef\/name: settings in Deployment web could be ConfigMap b-settings or ConfigMap c-settings/);
+  });
 });
 
 describe("label selectors (k8s.io/apimachinery/pkg/labels syntax)", () => {
