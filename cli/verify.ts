@@ -35,9 +35,10 @@ options:
                           read that Flux source (e.g. an OCIRepository CI pushes) from DIR;
                           repeatable. Sources that are this repository (same URL, or the one the
                           committed root syncs from) are read without it
-  --bootstrap-file FILE   a helmfile or CRD manifest applied before Flux starts; its CRD groups
-                          count as installed. Repeatable. Helmfiles in the repository
-                          (helmfile.yaml, helmfile.d/, bootstrap/) are read without it
+  --bootstrap-file FILE   a helmfile or CRD manifest (a path, or an https:// URL read from the
+                          lock) applied before Flux starts; its CRD groups count as installed.
+                          Repeatable. Helmfiles in the repository (helmfile.yaml, helmfile.d/,
+                          bootstrap/) and Talos inline/extra manifests are read without it
   --repo-url URL          the URL Flux clones this repository from (default: the checkout's
                           origin); any GitRepository with this URL reads the checkout
   --offline               read charts from the lock (${"`"}.gitops-cluster/charts.lock.json${"`"}) and the cache
@@ -226,7 +227,7 @@ export const command: Command = {
           kubernetesVersion: KUBERNETES_VERSION,
           bootstrap: "committed",
           sources: args.sources,
-          bootstrapFiles: (args.bootstrapFiles ?? []).map((f) => path.resolve(io.cwd, f)),
+          bootstrapFiles: (args.bootstrapFiles ?? []).map((f) => (/^https?:\/\//.test(f) ? f : path.resolve(io.cwd, f))),
           // Sources with the URL this checkout was cloned from are this repository.
           repoUrl: args.repoUrl ?? originUrlOf(repoDir),
         };

@@ -155,6 +155,8 @@ export interface VerifyResult {
   kustomizations: KustomizationNode[];
   findings: Finding[];
   summary: VerifySummary;
+  /** Manifest URLs applied before Flux (Talos extraManifests, bootstrap files by URL) that the lock lacks. */
+  bootstrapRemotes?: string[];
 }
 
 /** A chart's CRD groups; see gitops/charts/table.ts for the shipped table. */

@@ -66,7 +66,7 @@ function verifyWith(repo: Repo, repoDir: string, clusterPath: string, options: V
   const byId = new Map<string, GraphNode>();
   for (const n of nodes) if (!byId.has(n.id)) byId.set(n.id, n);
   // CRDs a bootstrap step installs before Flux (helmfiles in the repository, --bootstrap-file).
-  const boot = bootstrapFiles(repo, options.bootstrapFiles ?? [], providerTable(options.providers ?? []));
+  const boot = bootstrapFiles(repo, options.bootstrapFiles ?? [], providerTable(options.providers ?? []), options.charts);
   const bootGroups = boot.flatMap((f) => [...f.crdGroups, ...f.releases.flatMap((r) => r.groups)]);
   const context: RuleContext = {
     nodes,
@@ -74,7 +74,8 @@ function verifyWith(repo: Repo, repoDir: string, clusterPath: string, options: V
     presentGroups: new Set([...builtinGroups, ...eksGroups, ...(options.preinstalledGroups ?? []), ...bootGroups]),
     clusterVars: new Set<string>(options.clusterVars ?? CLUSTER_VARS),
     clusterObjects: root.objects,
-    bootstrapUnsure: boot.some((f) => f.releases.some((r) => !r.known)),
+    // An unknown release, or a manifest URL not in the lock, may install any group.
+    bootstrapUnsure: boot.some((f) => f.releases.some((r) => !r.known) || (f.remote ?? []).some((r) => !r.locked)),
     root,
     bootstrap,
     flux: resolveFluxTarget(repo, root.objects, nodes, options),
@@ -97,6 +98,7 @@ function verifyWith(repo: Repo, repoDir: string, clusterPath: string, options: V
     kustomizations: nodes,
     fluxComponents: context.flux.components,
     findings,
+    bootstrapRemotes: [...new Set(boot.flatMap((f) => (f.remote ?? []).filter((r) => !r.locked).map((r) => r.url)))],
     summary: {
       errors: findings.filter((f) => f.severity === "error").length,
       warnings: findings.filter((f) => f.severity === "warning").length,

@@ -62,12 +62,13 @@ export function isRemoteFile(ref: string): boolean {
   return !/\/\/|[?&](ref|version|submodules|timeout)=|\.git($|[/?])|\/_git\//.test(rest);
 }
 
-/** Remote resources (https:// files in a kustomization) the graph could not read. */
+/** Remote resources (https:// files in a kustomization, manifests applied before Flux by URL) the graph could not read. */
 export function remoteUrls(result: VerifyResult): string[] {
   const out = new Set<string>();
   for (const n of result.kustomizations) {
     for (const u of n.unresolved) if (u.reason === "remote-resource" && isRemoteFile(u.ref)) out.add(u.ref);
   }
+  for (const u of result.bootstrapRemotes ?? []) out.add(u);
   return [...out];
 }
 

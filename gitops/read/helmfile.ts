@@ -5,6 +5,8 @@ import { GitopsInputError } from "./errors";
 import { ChartProvider } from "../model";
 import { Repo } from "./repo";
 import { MAX_ALIAS_COUNT, isRecord, parseManifests } from "./yaml";
+import { findTalosManifests } from "./talos";
+import type { ChartKnowledge } from "../charts/release";
 
 /**
  * CRDs installed before Flux starts. The common community answer to CRD ordering is a bootstrap
@@ -35,8 +37,17 @@ export interface BootstrapFile {
   /** Repo-relative (or absolute, for a file outside the repository). */
   file: string;
   releases: BootstrapRelease[];
-  /** Groups of CustomResourceDefinition objects in a plain manifest file. */
+  /** Groups of CustomResourceDefinition objects in a plain manifest file (or Talos inline manifests). */
   crdGroups: string[];
+  /** Manifests applied from URLs (Talos extraManifests, a bootstrap file given by URL): locked or not. */
+  remote?: { url: string; locked: boolean }[];
+}
+
+/** A URL's CRD groups from the lock (or this run's fetches), else marked unread. */
+function remoteEntry(url: string, knowledge: ChartKnowledge | undefined, into: BootstrapFile): void {
+  const locked = knowledge?.remote.find((r) => r.url === url);
+  (into.remote ??= []).push({ url, locked: locked !== undefined });
+  if (locked !== undefined) into.crdGroups.push(...locked.groups);
 }
 
 const SKIP_DIRS = new Set([".git", "node_modules", ".github", "vendor"]);
@@ -167,7 +178,7 @@ export function readBootstrapFile(
 }
 
 /** Every bootstrap file: the ones found in the repository and the ones named explicitly. */
-export function bootstrapFiles(repo: Repo, named: string[], table: Map<string, ChartProvider>): BootstrapFile[] {
+export function bootstrapFiles(repo: Repo, named: string[], table: Map<string, ChartProvider>, knowledge?: ChartKnowledge): BootstrapFile[] {
   const read = (p: string): string | undefined => {
     try {
       return repo.isFile(p) ? repo.readText(p) : undefined;
@@ -185,7 +196,19 @@ export function bootstrapFiles(repo: Repo, named: string[], table: Map<string, C
   const files = new Set(findBootstrapFiles(repo));
   const out: BootstrapFile[] = [];
   for (const f of files) out.push(readBootstrapFile(f, repo.readText(f), table, read, list));
+  // Talos applies these at cluster bootstrap, before Flux.
+  for (const t of findTalosManifests(repo)) {
+    const file: BootstrapFile = { file: t.file, releases: [], crdGroups: [...t.inlineGroups] };
+    for (const url of t.extraUrls) remoteEntry(url, knowledge, file);
+    out.push(file);
+  }
   for (const f of named) {
+    if (/^https?:\/\//.test(f)) {
+      const file: BootstrapFile = { file: f, releases: [], crdGroups: [] };
+      remoteEntry(f, knowledge, file);
+      out.push(file);
+      continue;
+    }
     const inRepo = path.isAbsolute(f) ? path.relative(repo.root, f) : f;
     if (!inRepo.startsWith("..") && !path.isAbsolute(inRepo)) {
       const rel = repo.normalize(inRepo.split(path.sep).join("/"));

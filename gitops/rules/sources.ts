@@ -25,10 +25,12 @@ export function installedBeforeFlux(files: BootstrapFile[]): Finding[] {
   for (const f of files) {
     const known = [...new Set([...f.crdGroups, ...f.releases.flatMap((r) => r.groups)])].sort();
     const unknown = f.releases.filter((r) => !r.known).map((r) => r.chart === r.name ? r.name : `${r.name} (chart ${r.chart})`);
-    if (known.length === 0 && unknown.length === 0) continue;
+    const unread = (f.remote ?? []).filter((r) => !r.locked).map((r) => r.url);
+    if (known.length === 0 && unknown.length === 0 && unread.length === 0) continue;
     const parts = [
       known.length > 0 ? `installs ${known.join(", ")} before Flux starts; Kustomizations using them need no dependsOn` : "",
       unknown.length > 0 ? `releases whose CRDs this check does not know: ${unknown.join(", ")}` : "",
+      unread.length > 0 ? `manifests by URL not in the lock, so what they install is unknown and ordering findings are warnings: ${unread.join(", ")}` : "",
     ].filter((p) => p !== "");
     findings.push({
       rule: "installed-before-flux",
@@ -36,7 +38,8 @@ export function installedBeforeFlux(files: BootstrapFile[]): Finding[] {
       message: `bootstrap file ${f.file} ${parts.join("; ")}`,
       file: f.file,
       line: 1,
-      fix: unknown.length > 0 ? "add the charts to the providers table (--providers FILE) to name their CRD groups" : "nothing to fix",
+      fix: unread.length > 0 ? "run `gitops-cluster charts lock` with the network to record what the URLs define"
+        : unknown.length > 0 ? "add the charts to the providers table (--providers FILE) to name their CRD groups" : "nothing to fix",
     });
   }
   return findings;

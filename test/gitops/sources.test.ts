@@ -293,3 +293,67 @@ describe("readiness per release and the unread", () => {
     assert.strictEqual(fs.readdirSync(os.tmpdir()).filter((d) => d.startsWith("gitops-artifact-")).length, before);
   });
 });
+
+describe("Talos: manifests the cluster applies at bootstrap, before Flux", () => {
+  const crd = (group: string) => [
+    "apiVersion: apiextensions.k8s.io/v1", "kind: CustomResourceDefinition",
+    `metadata: {name: widgets.${group}}`,
+    `spec: {group: ${group}, names: {kind: Widget, plural: widgets}, scope: Namespaced, versions: [{name: v1, served: true, storage: true}]}`,
+  ].join("\n");
+  const talconfig = [
+    "clusterName: home",
+    "talosVersion: v1.9.0",
+    "controlPlane:",
+    "  patches:",
+    "    - |-",
+    "      cluster:",
+    "        inlineManifests:",
+    "          - name: widget-crds",
+    "            contents: |",
+    ...crd("inline.example.com").split("\n").map((l) => `              ${l}`),
+    "        extraManifests:",
+    "          - https://example.invalid/gadget-crds.yaml",
+    "",
+  ].join("\n");
+  const cr = (group: string, kind: string) => `apiVersion: ${group}/v1\nkind: ${kind}\nmetadata: {name: one, namespace: default}\n`;
+  const repo = () => writeRepo({
+    "talos/talconfig.yaml": talconfig,
+    "clusters/home/apps.yaml": fluxKustomization("apps", { path: "./apps", prune: true }),
+    "apps/widget.yaml": cr("inline.example.com", "Widget"),
+    "apps/gadget.yaml": cr("remote.example.com", "Gadget"),
+  });
+  const ordering = (findings: Finding[]) => findings.filter((f) => f.rule === "consumer-without-provider" || f.rule === "unknown-group").map((f) => `${f.severity} ${f.rule} ${f.message.includes("remote.example.com") ? "remote" : "inline"}`);
+  const knowledge = (groups: string[]) => ({ locked: [], remote: [{ url: "https://example.invalid/gadget-crds.yaml", digest: "sha256:0", groups }], lockPresent: true, offline: true });
+
+  it("inline manifests count at once; an extraManifests URL not in the lock makes findings about what it may install warnings, and is named", () => {
+    const result = verifyRepository(repo(), "clusters/home");
+    assert.deepStrictEqual(ordering(result.findings), ["warning unknown-group remote"]);
+    const note = result.findings.find((f) => f.rule === "installed-before-flux");
+    assert.match(note?.message ?? "", /talos\/talconfig\.yaml installs inline\.example\.com before Flux starts.*not in the lock.*https:\/\/example\.invalid\/gadget-crds\.yaml/);
+    assert.deepStrictEqual(result.bootstrapRemotes, ["https://example.invalid/gadget-crds.yaml"]);
+  });
+
+  it("locked, the URL's groups count as installed before Flux; a locked URL without the group leaves the group unknown", () => {
+    const locked = verifyRepository(repo(), "clusters/home", { charts: knowledge(["remote.example.com"]) });
+    assert.deepStrictEqual(ordering(locked.findings), []);
+    assert.deepStrictEqual(locked.bootstrapRemotes, []);
+    assert.match(locked.findings.find((f) => f.rule === "installed-before-flux")?.message ?? "", /installs inline\.example\.com, remote\.example\.com before Flux starts; Kustomizations using them need no dependsOn$/);
+    const without = verifyRepository(repo(), "clusters/home", { charts: knowledge(["other.example.com"]) });
+    assert.deepStrictEqual(ordering(without.findings), ["warning unknown-group remote"]);
+  });
+
+  it("a missing CRD dependency is exact again when the bootstrap URLs are locked (not softened by an unread URL)", () => {
+    const files = {
+      "talos/talconfig.yaml": talconfig,
+      "clusters/home/crds.yaml": fluxKustomization("crds", { path: "./crds", prune: true }),
+      "clusters/home/apps.yaml": fluxKustomization("apps", { path: "./apps", prune: true }),
+      "crds/gizmo.yaml": crd("gizmo.example.com"),
+      "apps/gizmo.yaml": cr("gizmo.example.com", "Widget"),
+    };
+    const severity = (options: Parameters<typeof verifyRepository>[2]) =>
+      verifyRepository(writeRepo(files), "clusters/home", options).findings.filter((f) => f.rule === "consumer-without-provider").map((f) => f.severity);
+    assert.deepStrictEqual(severity({}), ["warning"]);
+    assert.deepStrictEqual(severity({ charts: knowledge(["remote.example.com"]) }), ["error"]);
+  });
+});
+
