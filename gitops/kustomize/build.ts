@@ -7,8 +7,8 @@ import { GeneratorError, runGenerators, withHashSuffixes } from "./configmaps";
 import { kustomizationTypeErrors, typeErrorsIn } from "./fields";
 import { fixNameReferences } from "./namereference";
 import { loadConfigurations, mergeConfig, NO_CONFIGURATIONS, TransformerConfig } from "./config";
-import { generatedResources, kustomizationFileIn } from "./generator";
-import { effectiveNamespace, idOf, Json, withBody } from "./objects";
+import { generatedResources, KUSTOMIZATION_FILE_NAMES, kustomizationFileIn } from "./generator";
+import { cloneJson, effectiveNamespace, idOf, Json, withBody } from "./objects";
 import { applyPatches, fluxPatchLists, Patch, patchesFromText, patchObjects } from "./patches";
 import { SelectorError } from "./selector";
 import { optionsKey, ResolveOptions, SourceIgnore } from "../read/sourceignore";
@@ -162,10 +162,44 @@ export function resolvePath(repo: Repo, p: string, options?: ResolveOptions, flu
     // The content hash goes on last, once, over the final body, then references follow the new
     // names (api/internal/target/kusttarget.go, makeCustomizedResMap).
     const references = fixNameReferences(withHashSuffixes(accumulated.objects), accumulated.config?.nameReference);
-    result = { objects: references.objects.map(withoutEmptyAnnotations), unresolved: [...accumulated.unresolved, ...references.unresolved] };
+    const top = kustomizationFileIn(repo, rel);
+    const objects = withBuildMetadata(top === undefined ? {} : readKustomization(s, rel, top).k, rel, references.objects.map(withoutEmptyAnnotations));
+    result = { objects, unresolved: [...accumulated.unresolved, ...references.unresolved] };
   }
   s.built.set(key, result);
   return result;
+}
+
+/**
+ * The top kustomization's `buildMetadata` (api/krusty/kustomizer.go Run, after the customized
+ * resource map): `originAnnotations` records where each object came from, relative to the built
+ * directory (api/resource/origin.go: `path:` of its file, or `configuredIn`/`configuredBy` of the
+ * generator that made it), `managedByLabel` labels every object with the kustomize that built it
+ * (`kustomize-(devel)` for a kustomize embedded in another program, as kubectl and Flux embed it;
+ * api/provenance). `transformerAnnotations` is declined by the build (listed in MODELLED_FIELDS'
+ * unsupported details).
+ */
+const isKustomizationFileName = (name: string) => KUSTOMIZATION_FILE_NAMES.includes(name);
+
+function withBuildMetadata(k: Json, dir: string, objects: K8sObject[]): K8sObject[] {
+  const options = strings(k.buildMetadata);
+  const origin = options.includes("originAnnotations");
+  const managedBy = options.includes("managedByLabel");
+  if (!origin && !managedBy) return objects;
+  return objects.map((o) => {
+    const body = cloneJson(o.body);
+    const meta = isRecord(body.metadata) ? body.metadata : (body.metadata = {});
+    if (origin) {
+      const from = path.posix.relative(dir === "." ? "" : dir, o.source.file);
+      const generated = (o.kind === "ConfigMap" || o.kind === "Secret") && o.group === "" && isKustomizationFileName(path.posix.basename(o.source.file));
+      const text = generated
+        ? `configuredIn: ${from}\nconfiguredBy:\n  apiVersion: builtin\n  kind: ${o.kind}Generator\n`
+        : `path: ${from}\n`;
+      meta.annotations = { ...(isRecord(meta.annotations) ? meta.annotations : {}), "config.kubernetes.io/origin": text };
+    }
+    if (managedBy) meta.labels = { ...(isRecord(meta.labels) ? meta.labels : {}), "app.kubernetes.io/managed-by": "kustomize-(devel)" };
+    return withBody(o, body);
+  });
 }
 
 /**
@@ -351,6 +385,7 @@ const MODELLED_FIELDS = new Set([
   "apiVersion", "kind", "metadata", "resources", "bases", "components", "namespace", "namePrefix", "nameSuffix",
   "commonLabels", "labels", "commonAnnotations", "patches", "patchesStrategicMerge", "patchesJson6902", "images",
   "replicas", "configMapGenerator", "secretGenerator", "generatorOptions", "sortOptions", "helmCharts", "configurations",
+  "buildMetadata",
 ]);
 
 /** Generator and image options the resolver does not model. */
@@ -358,6 +393,7 @@ function unsupportedDetails(k: Json): string[] {
   const out: string[] = [];
   for (const i of Array.isArray(k.images) ? k.images : []) if (isRecord(i) && i.tagSuffix !== undefined) out.push("images[].tagSuffix");
   for (const l of Array.isArray(k.labels) ? k.labels : []) if (isRecord(l) && l.fields !== undefined) out.push("labels[].fields");
+  if (strings(k.buildMetadata).includes("transformerAnnotations")) out.push("buildMetadata transformerAnnotations");
   const lists = [k.configMapGenerator, k.secretGenerator];
   for (const list of lists) for (const g of Array.isArray(list) ? list : []) if (isRecord(g) && (g.kvSources !== undefined)) out.push("kvSources");
   return out;

@@ -242,6 +242,16 @@ describe("kustomize fidelity the ordering check depends on", () => {
     assert.deepStrictEqual(result.objects.find((o) => o.kind === "Widget")?.body.spec, { config: "p-x", other: "x" });
   });
 
+  it("buildMetadata: origin annotations and the managed-by label are built; transformerAnnotations is named as not modelled", () => {
+    const repo = new Repo(writeRepo({
+      "a/kustomization.yaml": "resources: [cm.yaml]\nbuildMetadata: [originAnnotations, transformerAnnotations]\n",
+      "a/cm.yaml": cm("x"),
+    }));
+    const result = resolvePath(repo, "a");
+    assert.deepStrictEqual(result.unresolved.map((u) => [u.reason, u.ref]), [["unsupported-kustomize", "buildMetadata transformerAnnotations"]]);
+    assert.deepStrictEqual((result.objects[0].body.metadata as Record<string, unknown>).annotations, { "config.kubernetes.io/origin": "path: cm.yaml\n" });
+  });
+
   it("a reference two renamed objects could satisfy is named, not guessed (kustomize decides by prefixes and suffixes)", () => {
     const repo = new Repo(writeRepo({
       "a/kustomization.yaml": "resources: [../b, ../c, deploy.yaml]\n",
