@@ -4,7 +4,7 @@ import { GitopsInputError } from "../gitops/read/errors";
 import { ChartArchiveError } from "../gitops/charts/archive";
 import { chartFactsFromArchive, ChartFacts } from "../gitops/charts/extract";
 import { LOCK_FILE, readLock } from "../gitops/charts/lock";
-import { ChartAccess, lockCharts } from "../gitops/charts/prepare";
+import { ChartAccess, fetchMissing, lockCharts, MissingInputs } from "../gitops/charts/prepare";
 import { ChartMirror, parseChartMirror } from "../gitops/charts/sources";
 import { originUrlOf } from "../gitops/read/sources";
 import { Command, CommandIO, EXIT, UsageError, parseFlags } from "./command";
@@ -12,6 +12,7 @@ import { Command, CommandIO, EXIT, UsageError, parseFlags } from "./command";
 const usage = `usage: gitops-cluster charts lock --repo DIR [--cluster PATH ...] [--chart-mirror FROM=TO ...] [--offline]
        gitops-cluster charts show --repo DIR [--chart NAME]
        gitops-cluster charts show --archive FILE.tgz
+       gitops-cluster charts fetch --inputs FILE.json [--chart-mirror FROM=TO ...]
 
 Reads what each HelmRelease's chart installs from the chart itself, and records it in
 ${LOCK_FILE} so that \`verify\` is exact offline.
@@ -23,12 +24,16 @@ ${LOCK_FILE} so that \`verify\` is exact offline.
           directory under clusters/ (or the repository root) is locked and the lock replaced.
           Remote resources (https:// in a kustomization) are locked with the CRD groups they define.
   show    print what the locked charts (or one archive) install, with the conditions
+  fetch   fetch the chart requests and remote URLs a file lists ({"requests": [...], "urls": [...]},
+          as the stack program writes them when its lock lacks charts) into the cache, and print
+          what they install as JSON on stdout; the lock is not written
 
 options:
   --repo DIR              the GitOps repository (default: the current directory)
   --cluster PATH          a cluster directory, e.g. clusters/production; repeatable
   --chart NAME            show only this chart
   --archive FILE          show a chart archive (.tgz) without a repository
+  --inputs FILE           for fetch: the JSON file of requests and URLs
   --chart-mirror FROM=TO  fetch repository URLs starting with FROM from TO instead; repeatable
   --offline               use the cache only, never the network
 
@@ -64,6 +69,22 @@ function clustersOf(repoDir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => `clusters/${d.name}`).sort();
 }
 
+/** The `charts fetch` input file: chart requests as the graph names them, and remote URLs. */
+function readInputs(file: string, shown: string): MissingInputs {
+  let data: unknown;
+  try {
+    data = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (err) {
+    throw new UsageError(`--inputs ${shown}: ${(err as Error).message}`);
+  }
+  const record = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+  if (!record(data) || !Array.isArray(data.requests) || !Array.isArray(data.urls)
+    || !data.requests.every((r) => record(r) && typeof r.protocol === "string") || !data.urls.every((u) => typeof u === "string")) {
+    throw new UsageError(`--inputs ${shown}: expected {"requests": [chart requests], "urls": [strings]}`);
+  }
+  return data as unknown as MissingInputs;
+}
+
 export function parseMirrors(values: string[] | undefined): ChartMirror[] {
   return (values ?? []).map((m) => {
     const parsed = parseChartMirror(m);
@@ -84,7 +105,7 @@ export const command: Command = {
   usage,
   async run(argv: string[], io: CommandIO): Promise<number> {
     const [verb, ...rest] = argv;
-    if (verb !== "lock" && verb !== "show") throw new UsageError(`expected \`charts lock\` or \`charts show\`\n\n${usage}`);
+    if (verb !== "lock" && verb !== "show" && verb !== "fetch") throw new UsageError(`expected \`charts lock\`, \`charts show\` or \`charts fetch\`\n\n${usage}`);
     const values = parseFlags(rest, {
       repo: { type: "string" },
       cluster: { type: "string", multiple: true },
@@ -92,7 +113,15 @@ export const command: Command = {
       archive: { type: "string" },
       "chart-mirror": { type: "string", multiple: true },
       offline: { type: "boolean" },
+      inputs: { type: "string" },
     }, usage);
+    if (verb === "fetch") {
+      if (values.inputs === undefined) throw new UsageError(`charts fetch needs --inputs FILE\n\n${usage}`);
+      const missing = readInputs(path.resolve(io.cwd, values.inputs), values.inputs);
+      const fetched = await fetchMissing(missing, { offline: values.offline === true, mirrors: parseMirrors(values["chart-mirror"]), env: io.env, progress: terminalProgress(io) });
+      io.stdout(`${JSON.stringify(fetched)}\n`);
+      return fetched.failures.length > 0 ? EXIT.findings : EXIT.ok;
+    }
     if (verb === "show" && values.archive !== undefined) {
       const file = path.resolve(io.cwd, values.archive);
       let facts: ChartFacts;

@@ -238,8 +238,8 @@ export const command: Command = {
       // The report names the repository as the user gave it, not as an absolute path.
       const mirrors = [...(options.chartMirrors ?? []), ...parseMirrors(args.chartMirrors)];
       const verified = await verifyWithCharts(repoDir, args.cluster, options, {
-        // For a stack, charts come from the lock as the program reads them, so both give one verdict.
-        offline: args.offline || args.stack !== undefined, mirrors, env: io.env, progress: terminalProgress(io) });
+        // As the stack program does (components/ordering-check.ts): the lock, then what it lacks, fetched.
+        offline: args.offline, mirrors, env: io.env, progress: terminalProgress(io) });
       const result = { ...verified, repo: args.repo };
       const uriPrefix = args.format === "sarif" ? placeInCheckout(repoDir) : "";
       io.stdout(renderReport(result, args.format, { uriPrefix }));

@@ -1,10 +1,13 @@
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { GitopsInputError } from "../gitops/read/errors";
 import { VerifyOptions, VerifyResult } from "../gitops/model";
 import { renderText } from "../gitops/report/text";
 import { verifyRepository } from "../gitops/verify";
-import { knowledgeFromLock } from "../gitops/charts/prepare";
+import { Fetched, knowledgeFromLock, missingInputs, MissingInputs, withFetched } from "../gitops/charts/prepare";
 
 export interface OrderingCheckArgs {
   /** Local checkout of the GitOps repository (absolute, or relative to the project directory). */
@@ -13,6 +16,12 @@ export interface OrderingCheckArgs {
   clusterPath: string;
   /** Extra providers, pre-installed groups and the variables `cluster-vars` supplies. */
   options?: VerifyOptions;
+  /**
+   * Whether charts (and remote inputs) the lock lacks are fetched before the verdict. Default: in a
+   * real `pulumi preview`/`up` (an engine is attached) unless GITOPS_CLUSTER_OFFLINE=1; never under
+   * the mocks of the offline plan and the tests.
+   */
+  fetchCharts?: boolean;
 }
 
 /**
@@ -47,13 +56,46 @@ export class OrderingCheck extends pulumi.ComponentResource {
   }
 }
 
+/**
+ * Fetches charts synchronously: the program must reach its verdict before it registers any
+ * resource, and a Pulumi program is constructed synchronously, so the fetch runs as
+ * `gitops-cluster charts fetch` in a child process (the same fetcher, cache and mirrors as the
+ * CLI). A failed fetch leaves those charts to the lock's rules (chart-not-locked, the table).
+ */
+function fetchSync(missing: MissingInputs, mirrors: { from: string; to: string }[]): Fetched {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gitops-cluster-fetch-"));
+  try {
+    const inputs = path.join(dir, "inputs.json");
+    fs.writeFileSync(inputs, JSON.stringify(missing));
+    const cli = path.join(__dirname, "..", "bin", "gitops-cluster.js");
+    const run = spawnSync(process.execPath, [cli, "charts", "fetch", "--inputs", inputs, ...mirrors.flatMap((m) => ["--chart-mirror", `${m.from}=${m.to}`])], {
+      encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 15 * 60 * 1000, maxBuffer: 256 * 1024 * 1024,
+    });
+    if (run.status !== 0 && run.status !== 1) {
+      pulumi.log.warn(`charts the lock lacks could not be fetched (gitops-cluster charts fetch exited ${run.status ?? run.signal}); the ordering check uses the lock and the table`);
+      return { charts: [], remote: [], failures: [] };
+    }
+    return JSON.parse(run.stdout) as Fetched;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Runs the verification; input errors and ordering errors become RunErrors (no stack trace). */
 function checkOrdering(args: OrderingCheckArgs): VerifyResult {
   const repoDir = path.resolve(args.repoDir);
   let result: VerifyResult;
   try {
-    // What charts install, from the repository's lock (.gitops-cluster/charts.lock.json), else the table.
-    result = verifyRepository(repoDir, args.clusterPath, { ...args.options, charts: args.options?.charts ?? knowledgeFromLock(repoDir, true) });
+    // What charts install, from the repository's lock (.gitops-cluster/charts.lock.json), then what
+    // the lock lacks, fetched when allowed; the table only for what neither gives.
+    const fetch = args.fetchCharts ?? (pulumi.runtime.hasEngine() && process.env.GITOPS_CLUSTER_OFFLINE !== "1");
+    const knowledge = args.options?.charts ?? knowledgeFromLock(repoDir, !fetch);
+    const options = { ...args.options, charts: knowledge };
+    result = verifyRepository(repoDir, args.clusterPath, options);
+    const missing = missingInputs(result, knowledge);
+    if (fetch && (missing.requests.length > 0 || missing.urls.length > 0)) {
+      result = verifyRepository(repoDir, args.clusterPath, { ...options, charts: withFetched(knowledge, fetchSync(missing, args.options?.chartMirrors ?? [])) });
+    }
   } catch (err) {
     if (err instanceof GitopsInputError) {
       throw new pulumi.RunError(

@@ -101,6 +101,41 @@ export async function fetchRemotes(fetcher: ChartFetcher, urls: string[]): Promi
   return { remote, failures };
 }
 
+/** What one run needs beyond the lock: chart requests and remote URLs (JSON, for `charts fetch`). */
+export interface MissingInputs {
+  requests: ChartRequest[];
+  urls: string[];
+}
+
+/** What a run fetched beyond the lock (JSON: failures as [request key, why] pairs). */
+export interface Fetched {
+  charts: LockedChart[];
+  remote: LockedRemote[];
+  failures: [string, string][];
+}
+
+/** The chart requests and remote URLs a verification could not read from its knowledge. */
+export function missingInputs(result: VerifyResult, knowledge: ChartKnowledge): MissingInputs {
+  return { requests: unlockedRequests(result), urls: remoteUrls(result).filter((u) => !knowledge.remote.some((r) => r.url === u)) };
+}
+
+/** Fetches what is missing (into the cache, never into the lock); failures are kept, not thrown. */
+export async function fetchMissing(missing: MissingInputs, access: ChartAccess): Promise<Fetched> {
+  const fetcher = fetcherFor(access);
+  const [fetched, remotes] = await Promise.all([fetchAll(fetcher, missing.requests), fetchRemotes(fetcher, missing.urls)]);
+  return { charts: fetched.charts, remote: remotes.remote, failures: [...fetched.failures] };
+}
+
+/** The knowledge with what this run fetched added. */
+export function withFetched(knowledge: ChartKnowledge, fetched: Fetched): ChartKnowledge {
+  return {
+    ...knowledge,
+    locked: [...knowledge.locked, ...fetched.charts],
+    remote: [...knowledge.remote, ...fetched.remote],
+    failures: new Map(fetched.failures),
+  };
+}
+
 /**
  * `verify` with charts: the lock first; when the network is allowed, the charts the lock lacks are
  * fetched (into the cache, not the lock) and the verification runs again with them.
@@ -108,16 +143,11 @@ export async function fetchRemotes(fetcher: ChartFetcher, urls: string[]): Promi
 export async function verifyWithCharts(repoDir: string, cluster: string, options: VerifyOptions, access: ChartAccess): Promise<VerifyResult> {
   const knowledge = knowledgeFromLock(repoDir, access.offline);
   const first = verifyRepository(repoDir, cluster, { ...options, charts: knowledge });
-  const missing = unlockedRequests(first);
-  const urls = remoteUrls(first).filter((u) => !knowledge.remote.some((r) => r.url === u));
-  if (access.offline || (missing.length === 0 && urls.length === 0)) return first;
-  const fetcher = fetcherFor(access);
-  const [fetched, remotes] = await Promise.all([fetchAll(fetcher, missing), fetchRemotes(fetcher, urls)]);
-  if (fetched.charts.length === 0 && fetched.failures.size === 0 && remotes.remote.length === 0) return first;
-  return verifyRepository(repoDir, cluster, {
-    ...options,
-    charts: { ...knowledge, locked: [...knowledge.locked, ...fetched.charts], remote: [...knowledge.remote, ...remotes.remote], failures: fetched.failures },
-  });
+  const missing = missingInputs(first, knowledge);
+  if (access.offline || (missing.requests.length === 0 && missing.urls.length === 0)) return first;
+  const fetched = await fetchMissing(missing, access);
+  if (fetched.charts.length === 0 && fetched.failures.length === 0 && fetched.remote.length === 0) return first;
+  return verifyRepository(repoDir, cluster, { ...options, charts: withFetched(knowledge, fetched) });
 }
 
 /** What `charts lock` did. */

@@ -138,6 +138,28 @@ describe("charts over HTTP: a static Helm repository on loopback", function () {
     assert.match(shown.stdout, /legacy\.example\.io Cert: templates\/crd-certs\.yaml when `or \.Values\.installCRDs \.Values\.crds\.enabled`/);
   });
 
+  it("`charts fetch` (what the stack program runs) fetches the requests a file lists and prints what they install; bad input is exit 2", async () => {
+    const repo = fixtureRepo(server.url);
+    dirs.push(repo);
+    const first = await run(["verify", "--repo", repo, "--cluster", "clusters/dev", "--offline", "--format", "json"], env);
+    assert.equal(first.code, 0);
+    const inputs = path.join(repo, "inputs.json");
+    const { missingInputs, knowledgeFromLock } = await import("../../gitops/charts/prepare");
+    const { verifyRepository } = await import("../../gitops/verify");
+    const knowledge = knowledgeFromLock(repo, true);
+    fs.writeFileSync(inputs, JSON.stringify(missingInputs(verifyRepository(repo, "clusters/dev", { charts: knowledge }), knowledge)));
+    const fetched = await run(["charts", "fetch", "--inputs", inputs], env);
+    assert.equal(fetched.code, 0, fetched.stderr);
+    const out = JSON.parse(fetched.stdout) as { charts: { chart: string; version: string }[]; failures: unknown[] };
+    assert.deepEqual(out.charts.map((c) => `${c.chart}@${c.version}`).sort(), ["legacy-crds@1.0.0", "plain-crds@1.1.0"]);
+    assert.deepEqual(out.failures, []);
+    assert.equal(readLock(repo), undefined, "fetch never writes the lock");
+    fs.writeFileSync(inputs, "{\"requests\": 3}");
+    const bad = await run(["charts", "fetch", "--inputs", inputs], env);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--inputs .*inputs\.json: expected \{"requests"/);
+  });
+
   it("a read chart that does not install the group under these values is not a provider; a version the lock lacks is chart-not-locked", async () => {
     const repo = fixtureRepo(server.url, "installCRDs: false");
     dirs.push(repo);
