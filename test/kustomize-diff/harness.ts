@@ -61,10 +61,14 @@ export async function ourBuild(repo: string, buildPath: string): Promise<{ code:
   return { code, stdout, stderr };
 }
 
-/** `kubectl kustomize DIR`; a failed build resolves with its message rather than rejecting. */
+/**
+ * `kubectl kustomize DIR` without a load restrictor, as Flux builds (fluxcd/pkg
+ * kustomize/kustomize_generator.go at e2cfd1a: krusty options LoadRestrictions: LoadRestrictionsNone);
+ * a failed build resolves with its message rather than rejecting.
+ */
 export function kubectlKustomize(dir: string): Promise<{ ok: boolean; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile("kubectl", ["kustomize", dir], { maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile("kubectl", ["kustomize", "--load-restrictor", "LoadRestrictionsNone", dir], { maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
       resolve({ ok: err === null, stdout, stderr: err === null ? stderr : `${stderr}${err.message}` });
     });
   });
