@@ -102,6 +102,31 @@ export function helmRegistryCredentials(host: string, env: NodeJS.ProcessEnv): C
   return undefined;
 }
 
+/**
+ * Helm's credentials for an HTTP(S) chart repository: the `repositories.yaml` entry whose `url` is
+ * the repository's (helm/helm pkg/cli/environment.go: `$HELM_REPOSITORY_CONFIG`, else the config
+ * home's `repositories.yaml`; pkg/downloader/chart_downloader.go scanReposForURL for a chart given
+ * by repository URL). `passCredentialsAll` lets them go to an archive on another host, as Helm's
+ * `pass_credentials_all`.
+ */
+export function helmRepositoryCredentials(repoUrl: string, env: NodeJS.ProcessEnv): (Credentials & { passCredentialsAll: boolean }) | undefined {
+  const configHome = env.HELM_CONFIG_HOME || (env.XDG_CONFIG_HOME ? path.join(env.XDG_CONFIG_HOME, "helm") : path.join(os.homedir(), ".config", "helm"));
+  const file = env.HELM_REPOSITORY_CONFIG || path.join(configHome, "repositories.yaml");
+  let data: unknown;
+  try {
+    data = parse(fs.readFileSync(file, "utf8"), { maxAliasCount: 100 });
+  } catch {
+    return undefined;
+  }
+  const trim = (u: string) => u.replace(/\/+$/, "");
+  const entries = isRecord(data) && Array.isArray(data.repositories) ? data.repositories.filter(isRecord) : [];
+  const entry = entries.find((e) => typeof e.url === "string" && trim(e.url) === trim(repoUrl));
+  if (entry === undefined || typeof entry.username !== "string" || entry.username === "" || typeof entry.password !== "string") return undefined;
+  return { username: entry.username, password: entry.password, passCredentialsAll: entry.pass_credentials_all === true };
+}
+
+const basicAuth = (c: Credentials) => `Basic ${Buffer.from(`${c.username}:${c.password}`).toString("base64")}`;
+
 /** `Bearer realm="...",service="...",scope="..."` -> its parameters. */
 function challenge(header: string | null): { scheme: string; params: Record<string, string> } | undefined {
   if (header === null) return undefined;
@@ -235,7 +260,8 @@ export class ChartFetcher {
     let pending = this.indexes.get(repoUrl);
     if (pending === undefined) {
       pending = (async () => {
-        const res = await this.get(`${repoUrl}/index.yaml`, `index of ${repoUrl}`, MAX_INDEX_BYTES);
+        const credentials = helmRepositoryCredentials(repoUrl, this.env);
+        const res = await this.get(`${repoUrl}/index.yaml`, `index of ${repoUrl}`, MAX_INDEX_BYTES, credentials === undefined ? {} : { Authorization: basicAuth(credentials) });
         if (res.status !== 200) throw new ChartFetchError(`${repoUrl}/index.yaml: HTTP ${res.status}`);
         let data: unknown;
         try {
@@ -268,7 +294,11 @@ export class ChartFetcher {
     const seen = this.options.cache.getRecord<{ digest: string }>("resolved", `${request.repository}\u0000${request.chart}\u0000=${chosen.version}`);
     const cached = this.options.cache.get(indexDigest ?? seen?.digest ?? "");
     if (cached !== undefined) return { version: chosen.version, archive: cached };
-    const res = await this.get(archiveUrl, `${request.chart} ${chosen.version}`, MAX_CHART_BYTES);
+    // Credentials go to the repository's own host only, unless pass_credentials_all (helm's chartrepo.go).
+    const credentials = helmRepositoryCredentials(repoUrl, this.env);
+    const sameHost = new URL(archiveUrl).host === new URL(repoUrl).host;
+    const auth: Record<string, string> = credentials !== undefined && (sameHost || credentials.passCredentialsAll) ? { Authorization: basicAuth(credentials) } : {};
+    const res = await this.get(archiveUrl, `${request.chart} ${chosen.version}`, MAX_CHART_BYTES, auth);
     if (res.status !== 200) throw new ChartFetchError(`${request.chart} ${chosen.version}: ${archiveUrl}: HTTP ${res.status}`);
     if (typeof entry.digest === "string" && /^[a-f0-9]{64}$/.test(entry.digest) && sha256(res.body) !== `sha256:${entry.digest}`) {
       throw new ChartFetchError(`${request.chart} ${chosen.version}: ${archiveUrl} does not match the digest in index.yaml`);

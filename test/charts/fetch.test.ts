@@ -217,6 +217,40 @@ describe("charts over HTTP: a static Helm repository on loopback", function () {
   });
 });
 
+describe("a private HTTP Helm repository: the credentials Helm itself keeps (repositories.yaml)", function () {
+  this.timeout(30_000);
+  const home = tempDir("helmhome");
+  const archive = chartArchive("secret-crds", { "Chart.yaml": chartYaml("secret-crds", "2.0.0"), "crds/a.yaml": crd("private.example.io", "P") });
+  const seen: (string | undefined)[] = [];
+  let server: Awaited<ReturnType<typeof staticServer>>;
+  const guarded = (body: Buffer | string) => (req: import("http").IncomingMessage, res: import("http").ServerResponse) => {
+    seen.push(req.headers.authorization);
+    if (req.headers.authorization !== `Basic ${Buffer.from("robot:s3cret").toString("base64")}`) {
+      res.statusCode = 401;
+      res.end();
+    } else res.end(body);
+  };
+  before(async () => {
+    server = await staticServer({ "/private/index.yaml": guarded(indexYaml({ "secret-crds-2.0.0.tgz": archive }).replace("charts/", "")), "/private/secret-crds-2.0.0.tgz": guarded(archive) });
+  });
+  after(async () => {
+    await server.close();
+    fs.rmSync(home, { recursive: true, force: true });
+  });
+  const resolve = (env: NodeJS.ProcessEnv) => new ChartFetcher({ cache: new ChartCache(path.join(home, "cache")), backoffMs: 10, env })
+    .resolve({ protocol: "http", repository: `${server.url}/private`, chart: "secret-crds", version: "2.x" });
+
+  it("without an entry: HTTP 401, a clear fetch error; with the entry for its URL: index and archive are read", async () => {
+    const config = path.join(home, "repositories.yaml");
+    await assert.rejects(resolve({ HELM_REPOSITORY_CONFIG: config }), /index\.yaml: HTTP 401/);
+    fs.writeFileSync(config, `apiVersion: ""\nrepositories:\n  - name: private\n    url: ${server.url}/private/\n    username: robot\n    password: s3cret\n`);
+    const locked = await resolve({ HELM_REPOSITORY_CONFIG: config });
+    assert.equal(locked.version, "2.0.0");
+    assert.equal(locked.facts.crds[0].group, "private.example.io");
+    assert.ok(seen.filter((a) => a !== undefined).length >= 2, "credentials were sent to the index and the archive");
+  });
+});
+
 describe("charts over HTTP: bad input is a clear finding, never an internal error", function () {
   this.timeout(60_000);
   const cacheDir = tempDir("badcache");
