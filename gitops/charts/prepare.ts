@@ -72,33 +72,34 @@ export function remoteUrls(result: VerifyResult): string[] {
   return [...out];
 }
 
-/** Fetches every request in parallel (the fetcher bounds concurrency); failures are kept, not thrown. */
-export async function fetchAll(fetcher: ChartFetcher, requests: ChartRequest[]): Promise<{ charts: LockedChart[]; failures: Map<string, string> }> {
+/**
+ * Runs `fetch` over every item in parallel (the fetcher bounds concurrency); a ChartFetchError is
+ * kept under the item's key, anything else is a bug and thrown.
+ */
+async function settled<I, T>(items: I[], fetch: (item: I) => Promise<T>, key: (item: I) => string, why: (err: ChartFetchError) => string): Promise<{ done: T[]; failures: Map<string, string> }> {
   const failures = new Map<string, string>();
-  const charts: LockedChart[] = [];
-  await Promise.all(requests.map(async (r) => {
+  const done: T[] = [];
+  await Promise.all(items.map(async (item) => {
     try {
-      charts.push(await fetcher.resolve(r));
+      done.push(await fetch(item));
     } catch (err) {
       if (!(err instanceof ChartFetchError)) throw err;
-      failures.set(requestKey(r), `fetching it failed: ${err.message}`);
+      failures.set(key(item), why(err));
     }
   }));
-  return { charts, failures };
+  return { done, failures };
 }
 
+/** Every chart request fetched; failures are kept by request key, not thrown. */
+export async function fetchAll(fetcher: ChartFetcher, requests: ChartRequest[]): Promise<{ charts: LockedChart[]; failures: Map<string, string> }> {
+  const r = await settled(requests, (q) => fetcher.resolve(q), requestKey, (err) => `fetching it failed: ${err.message}`);
+  return { charts: r.done, failures: r.failures };
+}
+
+/** Every remote input fetched; failures are kept by URL, not thrown. */
 export async function fetchRemotes(fetcher: ChartFetcher, urls: string[]): Promise<{ remote: LockedRemote[]; failures: Map<string, string> }> {
-  const failures = new Map<string, string>();
-  const remote: LockedRemote[] = [];
-  await Promise.all(urls.map(async (u) => {
-    try {
-      remote.push(await fetcher.remote(u));
-    } catch (err) {
-      if (!(err instanceof ChartFetchError)) throw err;
-      failures.set(u, err.message);
-    }
-  }));
-  return { remote, failures };
+  const r = await settled(urls, (u) => fetcher.remote(u), (u) => u, (err) => err.message);
+  return { remote: r.done, failures: r.failures };
 }
 
 /** What one run needs beyond the lock: chart requests and remote URLs (JSON, for `charts fetch`). */
