@@ -66,7 +66,7 @@ function verifyWith(repo: Repo, repoDir: string, clusterPath: string, options: V
   const byId = new Map<string, GraphNode>();
   for (const n of nodes) if (!byId.has(n.id)) byId.set(n.id, n);
   // CRDs a bootstrap step installs before Flux (helmfiles in the repository, --bootstrap-file).
-  const boot = bootstrapFiles(repo, options.bootstrapFiles ?? [], providerTable(options.providers ?? []), options.charts);
+  const boot = bootstrapFiles(repo, options.bootstrapFiles ?? [], providerTable(options.providers ?? []), options.charts?.remote);
   const bootGroups = boot.flatMap((f) => [...f.crdGroups, ...f.releases.flatMap((r) => r.groups)]);
   const context: RuleContext = {
     nodes,

@@ -6,7 +6,6 @@ import { ChartProvider } from "../model";
 import { Repo } from "./repo";
 import { MAX_ALIAS_COUNT, isRecord, parseManifests } from "./yaml";
 import { findTalosManifests } from "./talos";
-import type { ChartKnowledge } from "../charts/release";
 
 /**
  * CRDs installed before Flux starts. The common community answer to CRD ordering is a bootstrap
@@ -43,11 +42,14 @@ export interface BootstrapFile {
   remote?: { url: string; locked: boolean }[];
 }
 
-/** A URL's CRD groups from the lock (or this run's fetches), else marked unread. */
-function remoteEntry(url: string, knowledge: ChartKnowledge | undefined, into: BootstrapFile): void {
-  const locked = knowledge?.remote.find((r) => r.url === url);
-  (into.remote ??= []).push({ url, locked: locked !== undefined });
-  if (locked !== undefined) into.crdGroups.push(...locked.groups);
+/** What the lock (or this run's fetches) says remote inputs define, by URL. */
+export type LockedRemotes = readonly { url: string; groups: string[] }[];
+
+/** A URL's CRD groups from the lock, else marked unread. */
+function remoteEntry(url: string, locked: LockedRemotes, into: BootstrapFile): void {
+  const entry = locked.find((r) => r.url === url);
+  (into.remote ??= []).push({ url, locked: entry !== undefined });
+  if (entry !== undefined) into.crdGroups.push(...entry.groups);
 }
 
 const SKIP_DIRS = new Set([".git", "node_modules", ".github", "vendor"]);
@@ -178,7 +180,7 @@ export function readBootstrapFile(
 }
 
 /** Every bootstrap file: the ones found in the repository and the ones named explicitly. */
-export function bootstrapFiles(repo: Repo, named: string[], table: Map<string, ChartProvider>, knowledge?: ChartKnowledge): BootstrapFile[] {
+export function bootstrapFiles(repo: Repo, named: string[], table: Map<string, ChartProvider>, lockedRemotes: LockedRemotes = []): BootstrapFile[] {
   const read = (p: string): string | undefined => {
     try {
       return repo.isFile(p) ? repo.readText(p) : undefined;
@@ -199,13 +201,13 @@ export function bootstrapFiles(repo: Repo, named: string[], table: Map<string, C
   // Talos applies these at cluster bootstrap, before Flux.
   for (const t of findTalosManifests(repo)) {
     const file: BootstrapFile = { file: t.file, releases: [], crdGroups: [...t.inlineGroups] };
-    for (const url of t.extraUrls) remoteEntry(url, knowledge, file);
+    for (const url of t.extraUrls) remoteEntry(url, lockedRemotes, file);
     out.push(file);
   }
   for (const f of named) {
     if (/^https?:\/\//.test(f)) {
       const file: BootstrapFile = { file: f, releases: [], crdGroups: [] };
-      remoteEntry(f, knowledge, file);
+      remoteEntry(f, lockedRemotes, file);
       out.push(file);
       continue;
     }
