@@ -449,6 +449,10 @@ function allowed(access: { op: string; path: string }, mutantDir: string, comman
   // Resolving a real path (the package's, the mutant's) stats its ancestors.
   if (mutantDir.startsWith(p.endsWith(path.sep) ? p : p + path.sep)) return true;
   if (PACKAGE_DIR === p || PACKAGE_DIR.startsWith(p.endsWith(path.sep) ? p : p + path.sep)) return true;
+  // Fetching charts reads the credentials Helm keeps (gitops/charts/fetch.ts): read only, never written.
+  const helmHome = process.env.HELM_CONFIG_HOME || path.join(process.env.XDG_CONFIG_HOME || path.join(os.homedir(), ".config"), "helm");
+  const helmFiles = [process.env.HELM_REPOSITORY_CONFIG, process.env.HELM_REGISTRY_CONFIG, path.join(helmHome, "repositories.yaml"), path.join(helmHome, "registry", "config.json")];
+  if (access.op === "read" && helmFiles.includes(p)) return true;
   // Node and the Pulumi SDK look for package.json and node_modules up the tree.
   if (/(^|\/)(package\.json|node_modules)$/.test(p) && PACKAGE_DIR.startsWith(path.dirname(p))) return true;
   return false;
