@@ -98,7 +98,7 @@ function sources(dir, out = []) {
 /** Compiles every source into the cache and drops entries no source has any more. */
 function warm() {
   const keep = new Set();
-  const files = [path.join(PACKAGE_DIR, "index.ts"), ...["cli", "gitops", "stacks", "components", "offline", "drift", "policy", "bench", "fuzz"].flatMap((d) =>
+  const files = [path.join(PACKAGE_DIR, "index.ts"), ...["cli", "gitops", "stacks", "components", "offline", "drift", "policy", "bench", "fuzz", "tools"].flatMap((d) =>
     fs.existsSync(path.join(PACKAGE_DIR, d)) ? sources(path.join(PACKAGE_DIR, d)) : [],
   )];
   for (const file of files) {
@@ -114,10 +114,8 @@ function warm() {
     }
   }
   process.stdout.write(`ts-cache: ${files.length} TypeScript files compiled into ${path.relative(PACKAGE_DIR, CACHE_DIR)} (${dropped} stale entries dropped)\n`);
-  // The schema validators verify compiles with ajv have a cache of their own (gitops/flux/schema.ts).
-  register();
-  const validators = require("../gitops/flux/schema").warmValidatorCache();
-  process.stdout.write(`ts-cache: ${validators.validators} Flux schema validators compiled (${validators.dropped} stale entries dropped)\n`);
+  // Compiled ajv validators were kept here by earlier versions; the schema facts need none.
+  fs.rmSync(path.join(PACKAGE_DIR, "node_modules", ".cache", "gitops-cluster-validators"), { recursive: true, force: true });
 }
 
 module.exports = { register, compiled, CACHE_DIR };

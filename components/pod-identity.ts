@@ -1,9 +1,8 @@
-import * as fs from "fs";
-import * as path from "path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { AwsPolicyKind } from "../gitops/model";
 import type { PodIdentityReason } from "../gitops/charts/pod-identities";
+import { loadBalancerControllerPolicy } from "./load-balancer-controller-policy";
 
 /** What a role may do: one of the known least-privilege policies, or policy ARNs from settings. */
 export type PodIdentityPolicy = { kind: AwsPolicyKind } | { policyArns: string[] };
@@ -31,11 +30,6 @@ export const POD_IDENTITY_TRUST = {
   Statement: [{ Effect: "Allow", Principal: { Service: "pods.eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] }],
 };
 
-/** The Load Balancer Controller's published policy (data/iam/README.md), in the stack's partition. */
-export function loadBalancerControllerPolicy(partition: string): Record<string, unknown> {
-  const text = fs.readFileSync(path.join(__dirname, "..", "data", "iam", "aws-load-balancer-controller.json"), "utf8");
-  return JSON.parse(text.replace(/"arn:aws:/g, `"arn:${partition}:`)) as Record<string, unknown>;
-}
 
 const zoneArns = (partition: string, zones: string[]) => zones.map((z) => `arn:${partition}:route53:::hostedzone/${z}`);
 
@@ -82,7 +76,7 @@ export function policyName(policy: PodIdentityPolicy): string {
   if ("policyArns" in policy) return policy.policyArns.join(", ");
   switch (policy.kind) {
     case "aws-load-balancer-controller":
-      return "AWS Load Balancer Controller IAM policy (data/iam/aws-load-balancer-controller.json)";
+      return "AWS Load Balancer Controller IAM policy (components/load-balancer-controller-policy.ts, equal to the controller's published v3.5.0 policy)";
     case "ebs-csi-driver":
       return "AmazonEBSCSIDriverPolicy (AWS managed)";
     case "cert-manager-route53":

@@ -73,7 +73,8 @@ export const EKS_ADDON_VERSIONS: Readonly<Record<EksAddonName, string>> = {
 /**
  * AWS Load Balancer Controller chart (https://aws.github.io/eks-charts, chart aws-load-balancer-controller):
  * 3.5.0 / app v3.5.0 is helm/aws-load-balancer-controller/Chart.yaml at kubernetes-sigs/aws-load-balancer-controller
- * 225f44568848eb25f13e304a5f1cc68c0cd9415d (2026-08-17); data/iam/aws-load-balancer-controller.json is that commit's policy.
+ * 225f44568848eb25f13e304a5f1cc68c0cd9415d (2026-08-17); components/load-balancer-controller-policy.ts grants what
+ * that release's docs/install/iam_policy.json grants (tested against the upstream copy of v3.5.0).
  */
 export const LOAD_BALANCER_CONTROLLER_CHART_VERSION = "3.5.0";
 
