@@ -61,7 +61,9 @@ export function verifyRepository(repoDir: string, clusterPath: string, options: 
 }
 
 function verifyWith(repo: Repo, repoDir: string, clusterPath: string, options: VerifyOptions, bootstrap: BootstrapMode, sources: SourceResolver): VerifyResult {
-  const nodes: GraphNode[] = buildClusterGraph(repo, clusterPath, options.providers, { bootstrap, sources, charts: options.charts });
+  const nodes: GraphNode[] = buildClusterGraph(repo, clusterPath, options.providers, {
+    bootstrap, sources, charts: options.charts, clusterVars: { names: new Set(options.clusterVars ?? CLUSTER_VARS) },
+  });
   const root = nodes[nodes.length - 1];
   const byId = new Map<string, GraphNode>();
   for (const n of nodes) if (!byId.has(n.id)) byId.set(n.id, n);

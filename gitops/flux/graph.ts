@@ -1,7 +1,9 @@
 import { GitopsInputError } from "../read/errors";
 import { ChartProvider, K8sObject, KustomizationNode, Unresolved } from "../model";
 import { CLUSTER_VARS_CONFIGMAP } from "./cluster-vars";
-import { applyPatches, fluxPath, fluxSpecPatches, resolvePath, substituteKnown } from "../kustomize";
+import { applyPatches, fluxPath, fluxSpecPatches, resolvePath } from "../kustomize";
+import { holdsUnknownValue } from "../kustomize/varsub";
+import { ClusterVarsOrigin, DataLookup, substitutedObject, substitutionOf } from "./substitution";
 import { BootstrapMode } from "../model";
 import { SourceResolver, SourceVerdict, SourceView } from "../read/sources";
 import { builtinGroups, chartNameOf, providerTable } from "../charts/table";
@@ -67,16 +69,6 @@ export interface GraphNode extends KustomizationNode {
   sourceNotes: string[];
 }
 
-/** A child's `spec.path` as its parent applies it: the parent's known substitutions and defaults. */
-function substitutionValues(parent: GraphNode | undefined): Map<string, string> {
-  const values = new Map<string, string>();
-  const postBuild = parent !== undefined && isRecord(parent.spec.postBuild) ? parent.spec.postBuild : {};
-  if (isRecord(postBuild.substitute)) {
-    for (const [k, v] of Object.entries(postBuild.substitute)) if (typeof v === "string") values.set(k, v);
-  }
-  return values;
-}
-
 function dependsOnIds(spec: Json, namespace: string): string[] {
   const out: string[] = [];
   for (const d of Array.isArray(spec.dependsOn) ? spec.dependsOn : []) {
@@ -109,6 +101,8 @@ export interface GraphOptions {
   sources?: SourceResolver;
   /** The lock and charts fetched this run; without it charts are looked up in the table only. */
   charts?: ChartKnowledge;
+  /** The variables the stack's cluster-vars supplies, when the stack bootstraps the cluster. */
+  clusterVars?: ClusterVarsOrigin;
 }
 
 /** The root Kustomization that applies the cluster path, and how it was found. */
@@ -216,6 +210,17 @@ export function buildClusterGraph(repo: Repo, clusterPath: string, providers: Ch
   const rootNode = nodeFromObjects(choice.object, rootSpec, rootNs, rootObjects, [...rootResolution.unresolved], undefined);
   rootNode.root = choice.origin;
   sources.register(rootObjects, rootNs);
+  // ConfigMaps and Secrets read so far, for the substituteFrom of the Kustomizations that apply children.
+  const data = new Map<string, K8sObject>();
+  const remember = (objects: K8sObject[], namespace: string) => {
+    for (const o of objects) if (o.group === "" && (o.kind === "ConfigMap" || o.kind === "Secret")) data.set(`${o.kind}/${o.namespace ?? namespace}/${o.name}`, o);
+  };
+  const lookup: DataLookup = (kind, namespace, name) => data.get(`${kind}/${namespace}/${name}`);
+  remember(rootObjects, rootNs);
+  // A parent's post-build substitution runs over the child Kustomization objects it applies, before
+  // the child is built: the child sees the parent's values, never its `${VAR}`s.
+  const asApplied = (child: K8sObject, parent: GraphNode): K8sObject =>
+    substitutedObject(child, substitutionOf(parent.spec, parent.namespace, lookup, options.clusterVars ?? {}));
   const rootId = rootNode.id;
   const nodes: GraphNode[] = [];
   const pending: { ks: K8sObject; parent: GraphNode; ancestors: Set<string> }[] = [];
@@ -229,16 +234,17 @@ export function buildClusterGraph(repo: Repo, clusterPath: string, providers: Ch
     const node = nodeOf(repo, ks, parent, cluster, verdict);
     nodes.push(node);
     sources.register(node.objects, node.namespace);
+    remember(node.objects, node.namespace);
     if (ancestors.has(node.id)) return; // a Kustomization that applies itself: do not loop
     const inner = new Set(ancestors).add(node.id);
-    for (const child of node.objects) if (isFluxKustomization(child)) visit(child, node, inner, final);
+    for (const child of node.objects) if (isFluxKustomization(child)) visit(asApplied(child, node), node, inner, final);
   };
   const top = new Set([rootId]);
   for (const o of rootObjects) {
     if (!isFluxKustomization(o)) continue;
     // The committed root (or a copy of the bootstrap's) is the root node, not a child of it.
     if (`${o.namespace ?? "default"}/${o.name}` === rootId && choice.origin !== "flux-instance") continue;
-    visit(o, rootNode, top, false);
+    visit(asApplied(o, rootNode), rootNode, top, false);
   }
   // Sources defined by Kustomizations read later: retry until nothing new resolves, then give up.
   for (let before = Infinity; pending.length > 0;) {
@@ -268,7 +274,7 @@ function nodeOf(repo: Repo, ks: K8sObject, parent: GraphNode, cluster: string, v
   const unresolved: Unresolved[] = [];
   const sourceRef = sourceRefOf(ks);
   const rawPath = typeof spec.path === "string" && spec.path.trim() !== "" ? spec.path : undefined;
-  const path = rawPath === undefined ? undefined : substituteKnown(rawPath, substitutionValues(parent));
+  const path = rawPath;
   let objects: K8sObject[] = [];
   const notes: string[] = [];
   if (verdict.kind === "unread") {
@@ -279,7 +285,7 @@ function nodeOf(repo: Repo, ks: K8sObject, parent: GraphNode, cluster: string, v
   } else if (path === undefined) {
     // An unset spec.path is the source's root: the usual form for an artifact built for one purpose.
     objects = readPath(repo, verdict.view, ".", ks, spec, cluster, unresolved);
-  } else if (path.includes("${")) {
+  } else if (path.includes("${") || holdsUnknownValue(path)) {
     unresolved.push({ reason: "unsubstituted-path", ref: path, source: ks.source });
   } else {
     objects = readPath(repo, verdict.view, path, ks, spec, cluster, unresolved);

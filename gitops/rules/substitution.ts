@@ -3,6 +3,7 @@ import { CLUSTER_VARS_CONFIGMAP } from "../flux/cluster-vars";
 import { GraphNode } from "../flux/graph";
 import { VariableUse, variableUses } from "../kustomize";
 import { Rule, RuleContext, findingAt } from "./context";
+import { DataLookup, substitutionDisabled, substitutionOf } from "../flux/substitution";
 import { isRecord } from "../read/yaml";
 
 /** Every variable use in an object's strings (keys included: Flux substitutes the serialized YAML). */
@@ -21,56 +22,32 @@ function usesIn(value: unknown, out: VariableUse[]): VariableUse[] {
   return out;
 }
 
-/**
- * Objects labelled or annotated `kustomize.toolkit.fluxcd.io/substitute: disabled` are skipped by
- * Flux (fluxcd/pkg kustomize/kustomize_varsub.go, SubstituteVariables: labels and annotations both).
- */
-function substitutionDisabled(o: K8sObject): boolean {
-  const meta = isRecord(o.body.metadata) ? o.body.metadata : {};
-  const annotations = isRecord(meta.annotations) ? meta.annotations : {};
-  const labels = isRecord(meta.labels) ? meta.labels : {};
-  return annotations["kustomize.toolkit.fluxcd.io/substitute"] === "disabled" || labels["kustomize.toolkit.fluxcd.io/substitute"] === "disabled";
-}
-
 /** What a Kustomization's postBuild supplies; `complete` is false when a source cannot be read. */
 interface Supply {
+  /** Whether Flux substitutes at all (a postBuild with at least one variable, or strategy Always). */
   hasPostBuild: boolean;
   names: Set<string>;
   complete: boolean;
   fromClusterVars: boolean;
 }
 
-/** Keys of the ConfigMaps and Secrets the repository defines, by "Kind/namespace/name". */
-function dataKeys(context: RuleContext): Map<string, string[]> {
-  const keys = new Map<string, string[]>();
+/** ConfigMaps and Secrets the repository applies, by "Kind/namespace/name". */
+function dataObjects(context: RuleContext): DataLookup {
+  const objects = new Map<string, K8sObject>();
   const add = (o: K8sObject, namespace: string) => {
-    if (o.group !== "" || (o.kind !== "ConfigMap" && o.kind !== "Secret")) return;
-    const names = [o.body.data, o.body.stringData].flatMap((d) => (isRecord(d) ? Object.keys(d) : []));
-    keys.set(`${o.kind}/${o.namespace ?? namespace}/${o.name}`, names);
+    if (o.group === "" && (o.kind === "ConfigMap" || o.kind === "Secret")) objects.set(`${o.kind}/${o.namespace ?? namespace}/${o.name}`, o);
   };
   for (const o of context.clusterObjects) add(o, "default");
   for (const n of context.nodes) for (const o of n.objects) add(o, n.namespace);
-  return keys;
+  return (kind, namespace, name) => objects.get(`${kind}/${namespace}/${name}`);
 }
 
-function supplyOf(node: GraphNode, context: RuleContext, keys: Map<string, string[]>): Supply {
-  const postBuild = isRecord(node.spec.postBuild) ? node.spec.postBuild : undefined;
-  const supply: Supply = { hasPostBuild: postBuild !== undefined, names: new Set(), complete: true, fromClusterVars: false };
-  if (postBuild === undefined) return supply;
-  if (isRecord(postBuild.substitute)) for (const k of Object.keys(postBuild.substitute)) supply.names.add(k);
-  for (const from of Array.isArray(postBuild.substituteFrom) ? postBuild.substituteFrom : []) {
-    if (!isRecord(from) || typeof from.name !== "string") continue;
-    const kind = typeof from.kind === "string" ? from.kind : "ConfigMap";
-    if (kind === "ConfigMap" && from.name === CLUSTER_VARS_CONFIGMAP) {
-      supply.fromClusterVars = true;
-      for (const v of context.clusterVars) supply.names.add(v);
-      continue;
-    }
-    const known = keys.get(`${kind}/${node.namespace}/${from.name}`);
-    if (known === undefined) supply.complete = false; // created outside the repo, or encrypted: cannot tell
-    else for (const k of known) supply.names.add(k);
-  }
-  return supply;
+function supplyOf(node: GraphNode, context: RuleContext, lookup: DataLookup): Supply {
+  const substitution = substitutionOf(node.spec, node.namespace, lookup, { names: context.clusterVars });
+  const postBuild = isRecord(node.spec.postBuild) ? node.spec.postBuild : {};
+  const fromClusterVars = (Array.isArray(postBuild.substituteFrom) ? postBuild.substituteFrom : [])
+    .some((from) => isRecord(from) && from.name === CLUSTER_VARS_CONFIGMAP && (from.kind ?? "ConfigMap") === "ConfigMap");
+  return { hasPostBuild: substitution.active, names: new Set(substitution.values.keys()), complete: substitution.complete, fromClusterVars };
 }
 
 /**
@@ -80,7 +57,7 @@ function supplyOf(node: GraphNode, context: RuleContext, keys: Map<string, strin
  * without a default becomes an empty string. `$${VAR}` is an escape, `${VAR:=x}` has a default.
  */
 export const unsubstitutedVariable: Rule = (context) => {
-  const keys = dataKeys(context);
+  const keys = dataObjects(context);
   const findings: Finding[] = [];
   // The root that really runs: this stack's substitutes from cluster-vars; a committed one as written
   // (gotk-sync.yaml, a FluxInstance's patches); none committed means no substitution at all.
@@ -130,10 +107,17 @@ function check(objects: K8sObject[], node: GraphNode | undefined, supply: Supply
         message = `${object} uses \${${use.name}}, which ${where} does not define${supply.complete ? "" : " in any source this check can read"}: Flux replaces it with an empty string`;
         fix = isClusterVar && node !== undefined && !supply.fromClusterVars
           ? `add \`{kind: ConfigMap, name: ${CLUSTER_VARS_CONFIGMAP}}\` to spec.postBuild.substituteFrom of ${node.id} (${node.source.file}:${node.source.line})`
-          : `define ${use.name} in ${node === undefined ? `the ${CLUSTER_VARS_CONFIGMAP} ConfigMap (stack settings)` : `spec.postBuild.substitute of ${node.id}`}, give it a default (\${${use.name}:=value}), or escape it as $\${${use.name}}`;
+          : `define ${use.name} in ${definedWhere(node, context)}, give it a default (\${${use.name}:=value}), or escape it as $\${${use.name}}`;
       }
       const finding = findingAt("unsubstituted-variable", severity, node, message, fix, o.source);
       findings.push(node === undefined ? { ...finding, kustomization: context.root.id } : finding);
     }
   }
+}
+
+/** Where a variable the Kustomization substitutes is defined: the root's, for the cluster path's objects. */
+function definedWhere(node: GraphNode | undefined, context: RuleContext): string {
+  if (node !== undefined) return `spec.postBuild.substitute of ${node.id}`;
+  if (context.bootstrap === "stack") return `the ${CLUSTER_VARS_CONFIGMAP} ConfigMap (stack settings)`;
+  return `spec.postBuild.substitute of the root ${context.root.id} (${context.root.source.file}:${context.root.source.line})`;
 }

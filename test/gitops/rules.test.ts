@@ -50,7 +50,9 @@ describe("ordering rules on the fixture repositories", () => {
   });
 
   it("resolution fixture (overlays, generators, components, .sourceignore, a parent's patches) verifies clean", () => {
-    const result = verify("resolution");
+    // apps' path `./apps/${APP_ENV:=dev}` is substituted by the root that applies it (Flux substitutes
+    // a child Kustomization in its parent): the stack's root does, a root with no postBuild would not.
+    const result = verifyRepository(path.join(FIXTURES, "resolution"), "clusters/dev", { bootstrap: "stack" });
     assert.deepStrictEqual(result.findings, []);
     assert.deepStrictEqual(result.kustomizations.map((k) => [k.id, k.waits, k.objects.length]),
       [["flux-system/infra-controllers", true, 8], ["flux-system/infra-configs", true, 3], ["flux-system/apps", true, 3],

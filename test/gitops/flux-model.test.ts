@@ -1,0 +1,71 @@
+import * as assert from "assert";
+import * as path from "path";
+import { Finding, K8sObject, VerifyOptions } from "../../gitops/model";
+import { substitutedObject } from "../../gitops/flux/substitution";
+import { Substitution, substituteText } from "../../gitops/kustomize/varsub";
+import { verifyRepository } from "../../gitops/verify";
+import { FIXTURES } from "./helpers";
+
+const brief = (f: Finding) => `${f.severity} ${f.rule} ${f.kustomization ?? "-"} ${f.file}:${f.line}`;
+const actionable = (findings: Finding[]) => findings.filter((f) => f.severity !== "note").map(brief);
+
+/**
+ * Flux as its controllers do it (issue 20): fixtures in the shape of real repositories, the broken
+ * variant giving exactly its findings, the fixed one nothing to act on.
+ */
+const constructs: Record<string, { options?: VerifyOptions; broken: string[] }> = {
+  "parent-substitution": {
+    broken: ["error unsubstituted-variable flux-system/flux-system clusters/dev/apps.yaml:3"],
+  },
+};
+
+const run = (construct: string, variant: string, options: VerifyOptions = {}) =>
+  verifyRepository(path.join(FIXTURES, construct, variant), "clusters/dev", options);
+
+describe("Flux as the controllers do it (test/fixtures/ordering)", () => {
+  for (const [construct, want] of Object.entries(constructs)) {
+    describe(construct, () => {
+      it("broken: exactly its findings", () => {
+        assert.deepStrictEqual(actionable(run(construct, "broken", want.options).findings), want.broken);
+      });
+      it("fixed: nothing to act on", () => {
+        assert.deepStrictEqual(actionable(run(construct, "fixed", want.options).findings), []);
+      });
+    });
+  }
+});
+
+describe("substitution runs in the parent first", () => {
+  const sub = (values: Record<string, string | undefined>, complete = true): Substitution =>
+    ({ values: new Map(Object.entries(values)), complete, active: true });
+
+  it("one pass: $${X} loses one $, :- and := defaults apply to an unset or empty value, - and = never (all are set)", () => {
+    assert.strictEqual(substituteText("${A}/$${A}/${B:=b}/${C-c}/${E:-e}", sub({ A: "a", E: "" })), "a/${A}/b//e");
+  });
+
+  it("a whole value is read again as YAML: `true` becomes a boolean, an emptied one null; the disable annotation skips the object", () => {
+    const o: K8sObject = {
+      apiVersion: "v1", kind: "ConfigMap", group: "", name: "x", namespace: "a", source: { file: "x.yaml", line: 1 },
+      body: { metadata: { name: "x" }, spec: { wait: "${FLAG}", gone: "${NOPE}", text: "on ${FLAG}" } },
+    };
+    assert.deepStrictEqual(substitutedObject(o, sub({ FLAG: "true" })).body.spec, { wait: true, gone: null, text: "on true" });
+    const disabled = { ...o, body: { ...o.body, metadata: { name: "x", labels: { "kustomize.toolkit.fluxcd.io/substitute": "disabled" } } } };
+    assert.strictEqual(substitutedObject(disabled, sub({ FLAG: "true" })), disabled);
+  });
+
+  it("the child Kustomization is created with the root's values: path, patches, substitute; $${} reaches it one level down", () => {
+    const result = run("parent-substitution", "fixed");
+    const apps = result.kustomizations.find((k) => k.name === "apps")!;
+    assert.strictEqual(apps.path, "./apps/dev");
+    const settings = apps.objects.find((o) => o.name === "settings")!;
+    assert.deepStrictEqual(settings.body.data, { cluster: "${CLUSTER}", monitoring: "true", version: "${APP_VERSION}" });
+    const legacy = result.kustomizations.find((k) => k.name === "legacy")!;
+    assert.deepStrictEqual(legacy.objects[0].body.data, { owner: "platform", tier: "${TIER}" });
+  });
+
+  it("a variable the root does not define is the root's to fix, not the child's", () => {
+    const [finding] = run("parent-substitution", "broken").findings.filter((f) => f.severity === "error");
+    assert.match(finding.message, /Kustomization flux-system\/apps uses \$\{MONITORING_ENABLED\}, which the root flux-system\/flux-system/);
+    assert.match(finding.fix, /spec\.postBuild\.substitute of the root flux-system\/flux-system \(clusters\/dev\/flux-system\/gotk-sync\.yaml:12\)/);
+  });
+});
