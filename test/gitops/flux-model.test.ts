@@ -13,23 +13,27 @@ const actionable = (findings: Finding[]) => findings.filter((f) => f.severity !=
  * Flux as its controllers do it (issue 20): fixtures in the shape of real repositories, the broken
  * variant giving exactly its findings, the fixed one nothing to act on.
  */
-const constructs: Record<string, { options?: VerifyOptions; broken: string[] }> = {
+const constructs: Record<string, { cluster?: string; options?: VerifyOptions; broken: string[] }> = {
   "parent-substitution": {
     broken: ["error unsubstituted-variable flux-system/flux-system clusters/dev/apps.yaml:3"],
   },
+  "source-filter-per-path": {
+    cluster: "clusters/dev/flux",
+    broken: ["error consumer-without-provider flux-system/config clusters/dev/flux/config.yaml:1"],
+  },
 };
 
-const run = (construct: string, variant: string, options: VerifyOptions = {}) =>
-  verifyRepository(path.join(FIXTURES, construct, variant), "clusters/dev", options);
+const run = (construct: string, variant: string, options: VerifyOptions = {}, cluster = "clusters/dev") =>
+  verifyRepository(path.join(FIXTURES, construct, variant), cluster, options);
 
 describe("Flux as the controllers do it (test/fixtures/ordering)", () => {
   for (const [construct, want] of Object.entries(constructs)) {
     describe(construct, () => {
       it("broken: exactly its findings", () => {
-        assert.deepStrictEqual(actionable(run(construct, "broken", want.options).findings), want.broken);
+        assert.deepStrictEqual(actionable(run(construct, "broken", want.options, want.cluster).findings), want.broken);
       });
       it("fixed: nothing to act on", () => {
-        assert.deepStrictEqual(actionable(run(construct, "fixed", want.options).findings), []);
+        assert.deepStrictEqual(actionable(run(construct, "fixed", want.options, want.cluster).findings), []);
       });
     });
   }
