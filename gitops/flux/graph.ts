@@ -1,7 +1,7 @@
 import { GitopsInputError } from "../read/errors";
 import { ChartProvider, K8sObject, KustomizationNode, Unresolved } from "../model";
 import { CLUSTER_VARS_CONFIGMAP } from "./cluster-vars";
-import { applyPatches, fluxPath, fluxSpecPatches, resolvePath } from "../kustomize";
+import { applyPatches, climbsAboveRoot, fluxPath, fluxSpecPatches, resolvePath } from "../kustomize";
 import { holdsUnknownValue } from "../kustomize/varsub";
 import { ClusterVarsOrigin, DataLookup, substitutedObject, substitutionOf } from "./substitution";
 import { BootstrapMode } from "../model";
@@ -289,6 +289,9 @@ function nodeOf(repo: Repo, ks: K8sObject, parent: GraphNode, cluster: string, v
     unresolved.push({ reason: "unsubstituted-path", ref: path, source: ks.source });
   } else {
     objects = readPath(repo, verdict.view, path, ks, spec, cluster, unresolved);
+    if (climbsAboveRoot(path)) {
+      notes.push(`spec.path ${path} climbs above the source root; Flux joins it securely, so it reads ${fluxPath(verdict.view.repo, path) || "."}`);
+    }
   }
   if (verdict.kind === "read") {
     notes.push(...verdict.notes);

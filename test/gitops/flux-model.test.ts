@@ -21,6 +21,9 @@ const constructs: Record<string, { cluster?: string; options?: VerifyOptions; br
     cluster: "clusters/dev/flux",
     broken: ["error consumer-without-provider flux-system/config clusters/dev/flux/config.yaml:1"],
   },
+  "secure-path": {
+    broken: ["error consumer-without-provider flux-system/infra-configs clusters/dev/infrastructure.yaml:15"],
+  },
 };
 
 const run = (construct: string, variant: string, options: VerifyOptions = {}, cluster = "clusters/dev") =>
@@ -71,5 +74,16 @@ describe("substitution runs in the parent first", () => {
     const [finding] = run("parent-substitution", "broken").findings.filter((f) => f.severity === "error");
     assert.match(finding.message, /Kustomization flux-system\/apps uses \$\{MONITORING_ENABLED\}, which the root flux-system\/flux-system/);
     assert.match(finding.fix, /spec\.postBuild\.substitute of the root flux-system\/flux-system \(clusters\/dev\/flux-system\/gotk-sync\.yaml:12\)/);
+  });
+});
+
+describe("spec.path is joined securely", () => {
+  it("`..` stops at the source root, as securejoin does: read, with a note, not refused", () => {
+    const result = run("secure-path", "fixed");
+    const controllers = result.kustomizations.find((k) => k.name === "infra-controllers")!;
+    assert.deepStrictEqual(controllers.objects.map((o) => `${o.kind}/${o.name} ${o.source.file}`),
+      ["HelmRepository/jetstack infrastructure/controllers/cert-manager.yaml", "HelmRelease/cert-manager infrastructure/controllers/cert-manager.yaml"]);
+    const note = result.findings.find((f) => f.rule === "source-read")!;
+    assert.match(note.message, /climbs above the source root; Flux joins it securely, so it reads infrastructure\/controllers/);
   });
 });

@@ -78,10 +78,13 @@ describe("buildClusterGraph", () => {
       e instanceof GitopsInputError && /cluster directory clusters\/dev does not exist/.test(e.message));
   });
 
-  it("refuses a spec.path that leaves the repository, naming the Kustomization's file and line", () => {
+  it("a spec.path that climbs above the repository stops at its root (securejoin), never reads outside it", () => {
     const root = writeRepo({ "clusters/dev/ks.yaml": `# escape\n---\n${fluxKustomization("evil", { path: "../../../etc" })}` });
-    assert.throws(() => verifyRepository(root, "clusters/dev"), (e: unknown) =>
-      e instanceof GitopsInputError && e.message === "clusters/dev/ks.yaml:3: spec.path ../../../etc: path ../../../etc leaves the repository root");
+    const findings = verifyRepository(root, "clusters/dev").findings.map((f) => `${f.severity} ${f.rule} ${f.file}:${f.line} ${f.message}`);
+    assert.deepStrictEqual(findings, [
+      'error missing-path clusters/dev/ks.yaml:3 spec.path ../../../etc of flux-system/evil does not exist in the repository: Flux reports "kustomization path not found"',
+      "note source-read clusters/dev/ks.yaml:3 flux-system/evil: spec.path ../../../etc climbs above the source root; Flux joins it securely, so it reads etc",
+    ]);
   });
 
   it("passes a YAML error on with the file and line", () => {
