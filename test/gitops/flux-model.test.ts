@@ -21,6 +21,11 @@ const constructs: Record<string, { cluster?: string; options?: VerifyOptions; br
     cluster: "clusters/dev/flux",
     broken: ["error consumer-without-provider flux-system/config clusters/dev/flux/config.yaml:1"],
   },
+  "sops-any-kind": {
+    // The vendored schemas are Flux 2.9's: schema-violation runs against a known 2.9.
+    options: { fluxVersion: "2.9.0" },
+    broken: ["error schema-violation flux-system/apps apps/podinfo/release.sops.yaml:3"],
+  },
   "secure-path": {
     broken: ["error consumer-without-provider flux-system/infra-configs clusters/dev/infrastructure.yaml:15"],
   },
