@@ -43,7 +43,7 @@ function dataObjects(context: RuleContext): DataLookup {
 }
 
 function supplyOf(node: GraphNode, context: RuleContext, lookup: DataLookup): Supply {
-  const substitution = substitutionOf(node.spec, node.namespace, lookup, { names: context.clusterVars });
+  const substitution = substitutionOf(node.spec, node.namespace, lookup, context.bootstrap === "stack" ? { names: context.clusterVars } : {});
   const postBuild = isRecord(node.spec.postBuild) ? node.spec.postBuild : {};
   const fromClusterVars = (Array.isArray(postBuild.substituteFrom) ? postBuild.substituteFrom : [])
     .some((from) => isRecord(from) && from.name === CLUSTER_VARS_CONFIGMAP && (from.kind ?? "ConfigMap") === "ConfigMap");
@@ -84,7 +84,8 @@ function check(objects: K8sObject[], node: GraphNode | undefined, supply: Supply
     for (const use of usesIn(o.body, [])) {
       if (use.hasDefault || supply.names.has(use.name) || reported.has(use.name)) continue;
       reported.add(use.name);
-      const isClusterVar = context.clusterVars.has(use.name);
+      // Only the stack's bootstrap gives cluster variables; committed, a name is a name.
+      const isClusterVar = context.bootstrap === "stack" && context.clusterVars.has(use.name);
       const object = `${o.kind} ${o.namespace === undefined ? "" : `${o.namespace}/`}${o.name}`;
       let severity: "error" | "warning" | "note";
       let message: string;
