@@ -25,11 +25,13 @@ export interface ClusterVarsOrigin {
  * `substitute`, which wins; newlines removed from values. In committed mode `cluster-vars` is a
  * ConfigMap like any other: made outside the repository, so unknown unless the repository holds it.
  */
-export function substitutionOf(spec: Record<string, unknown>, namespace: string, lookup: DataLookup, clusterVars: ClusterVarsOrigin): Substitution & { present: boolean } {
+export function substitutionOf(spec: Record<string, unknown>, namespace: string, lookup: DataLookup, clusterVars: ClusterVarsOrigin): Substitution & { unread: string[] } {
   const values = new Map<string, string | undefined>();
   let complete = true;
+  /** The sources that cannot be read, as "Kind/name". */
+  const unread: string[] = [];
   const postBuild = isRecord(spec.postBuild) ? spec.postBuild : undefined;
-  if (postBuild === undefined) return { values, complete, active: false, present: false };
+  if (postBuild === undefined) return { values, complete, active: false, unread };
   for (const from of Array.isArray(postBuild.substituteFrom) ? postBuild.substituteFrom : []) {
     if (!isRecord(from) || typeof from.name !== "string") continue;
     const kind = typeof from.kind === "string" ? from.kind : "ConfigMap";
@@ -40,7 +42,10 @@ export function substitutionOf(spec: Record<string, unknown>, namespace: string,
     const object = lookup(kind, namespace, from.name);
     if (object === undefined) {
       // Made outside the repository (Terraform, a script), or optional and absent: cannot tell.
-      if (from.optional !== true) complete = false;
+      if (from.optional !== true) {
+        complete = false;
+        unread.push(`${kind}/${from.name}`);
+      }
       continue;
     }
     const encrypted = isRecord(object.body.sops);
@@ -57,7 +62,7 @@ export function substitutionOf(spec: Record<string, unknown>, namespace: string,
     for (const [k, v] of Object.entries(postBuild.substitute)) values.set(k, typeof v === "string" ? v.replace(/\n/g, "") : undefined);
   }
   const always = postBuild.substituteStrategy === "Always";
-  return { values, complete, active: values.size > 0 || !complete || always, present: true };
+  return { values, complete, active: values.size > 0 || !complete || always, unread };
 }
 
 /** Objects labelled or annotated `kustomize.toolkit.fluxcd.io/substitute: disabled` are left as they are. */

@@ -28,6 +28,8 @@ interface Supply {
   hasPostBuild: boolean;
   names: Set<string>;
   complete: boolean;
+  /** The substituteFrom sources that cannot be read ("Kind/name"). */
+  unread: string[];
   fromClusterVars: boolean;
 }
 
@@ -47,7 +49,7 @@ function supplyOf(node: GraphNode, context: RuleContext, lookup: DataLookup): Su
   const postBuild = isRecord(node.spec.postBuild) ? node.spec.postBuild : {};
   const fromClusterVars = (Array.isArray(postBuild.substituteFrom) ? postBuild.substituteFrom : [])
     .some((from) => isRecord(from) && from.name === CLUSTER_VARS_CONFIGMAP && (from.kind ?? "ConfigMap") === "ConfigMap");
-  return { hasPostBuild: substitution.active, names: new Set(substitution.values.keys()), complete: substitution.complete, fromClusterVars };
+  return { hasPostBuild: substitution.active, names: new Set(substitution.values.keys()), complete: substitution.complete, unread: substitution.unread, fromClusterVars };
 }
 
 /**
@@ -62,7 +64,7 @@ export const unsubstitutedVariable: Rule = (context) => {
   // The root that really runs: this stack's substitutes from cluster-vars; a committed one as written
   // (gotk-sync.yaml, a FluxInstance's patches); none committed means no substitution at all.
   const rootSupply: Supply = context.bootstrap === "stack"
-    ? { hasPostBuild: true, names: new Set(context.clusterVars), complete: true, fromClusterVars: true }
+    ? { hasPostBuild: true, names: new Set(context.clusterVars), complete: true, unread: [], fromClusterVars: true }
     : supplyOf(context.root, context, keys);
   check(context.root.objects, undefined, rootSupply, context, findings);
   const seen = new Set<string>([context.root.id]);
@@ -105,10 +107,12 @@ function check(objects: K8sObject[], node: GraphNode | undefined, supply: Supply
           : `add \`postBuild.substitute: {${use.name}: ...}\` to ${node.id}, or write $\${${use.name}} if the text is meant literally`;
       } else {
         severity = supply.complete ? "error" : "warning";
-        message = `${object} uses \${${use.name}}, which ${where} does not define${supply.complete ? "" : " in any source this check can read"}: Flux replaces it with an empty string`;
+        message = supply.complete
+          ? `${object} uses \${${use.name}}, which ${where} does not define: Flux replaces it with an empty string`
+          : `${object} uses \${${use.name}}, which ${where} does not define in any source this check can read (${supply.unread.join(", ")} ${supply.unread.length === 1 ? "is" : "are"} made outside the repository): unless ${supply.unread.length === 1 ? "it defines" : "they define"} it, Flux replaces it with an empty string`;
         fix = isClusterVar && node !== undefined && !supply.fromClusterVars
           ? `add \`{kind: ConfigMap, name: ${CLUSTER_VARS_CONFIGMAP}}\` to spec.postBuild.substituteFrom of ${node.id} (${node.source.file}:${node.source.line})`
-          : `define ${use.name} in ${definedWhere(node, context)}, give it a default (\${${use.name}:=value}), or escape it as $\${${use.name}}`;
+          : `${supply.complete ? "" : `nothing to fix if ${supply.unread.join(" or ")} defines ${use.name}; otherwise `}define ${use.name} in ${definedWhere(node, context)}, give it a default (\${${use.name}:=value}), or escape it as $\${${use.name}}`;
       }
       const finding = findingAt("unsubstituted-variable", severity, node, message, fix, o.source);
       findings.push(node === undefined ? { ...finding, kustomization: context.root.id } : finding);

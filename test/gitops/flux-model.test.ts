@@ -26,6 +26,13 @@ const constructs: Record<string, { cluster?: string; options?: VerifyOptions; br
     options: { fluxVersion: "2.9.0" },
     broken: ["error schema-violation flux-system/apps apps/podinfo/release.sops.yaml:3"],
   },
+  "cluster-vars-committed": {
+    // Terraform writes cluster-vars: committed, its variables are unknown (warnings), unless the repository holds it.
+    broken: [
+      "warning unsubstituted-variable flux-system/ingress apps/ingress/values.yaml:1",
+      "warning unsubstituted-variable flux-system/ingress apps/ingress/values.yaml:1",
+    ],
+  },
   "secure-path": {
     broken: ["error consumer-without-provider flux-system/infra-configs clusters/dev/infrastructure.yaml:15"],
   },
@@ -90,5 +97,14 @@ describe("spec.path is joined securely", () => {
       ["HelmRepository/jetstack infrastructure/controllers/cert-manager.yaml", "HelmRelease/cert-manager infrastructure/controllers/cert-manager.yaml"]);
     const note = result.findings.find((f) => f.rule === "source-read")!;
     assert.match(note.message, /climbs above the source root; Flux joins it securely, so it reads infrastructure\/controllers/);
+  });
+});
+
+describe("cluster-vars in committed mode", () => {
+  it("is the stack's only when verifying for the stack: then its names are defined", () => {
+    assert.deepStrictEqual(actionable(run("cluster-vars-committed", "broken", { bootstrap: "stack" }).findings), []);
+    const [warning] = run("cluster-vars-committed", "broken").findings;
+    assert.match(warning.message, /ConfigMap\/cluster-vars is made outside the repository/);
+    assert.match(warning.fix, /^nothing to fix if ConfigMap\/cluster-vars defines CLUSTER_NAME; otherwise/);
   });
 });
