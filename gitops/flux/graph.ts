@@ -118,6 +118,26 @@ function fluxKustomizationObject(name: string, namespace: string, spec: Json, so
 }
 
 /**
+ * The FluxInstances of the cluster path: the objects, and those the `flux-instance` chart renders
+ * from a HelmRelease's `values.instance` (its template writes `spec` from `.Values.instance.*`,
+ * in the release's namespace).
+ */
+function fluxInstancesIn(objects: K8sObject[]): K8sObject[] {
+  const lookup = (kind: string, namespace: string, name: string) => objects.find((o) => o.kind === kind && o.name === name && (o.namespace ?? namespace) === namespace);
+  const instances: K8sObject[] = [];
+  for (const o of objects) {
+    if (o.kind === "FluxInstance" && o.group === "fluxcd.controlplane.io") instances.push(o);
+    if (!isHelmRelease(o) || chartNameOf(o, lookup) !== "flux-instance") continue;
+    const spec = isRecord(o.body.spec) ? o.body.spec : {};
+    const values = isRecord(spec.values) ? spec.values : {};
+    if (!isRecord(values.instance)) continue;
+    const namespace = typeof spec.targetNamespace === "string" ? spec.targetNamespace : o.namespace ?? "flux-system";
+    instances.push({ ...o, apiVersion: "fluxcd.controlplane.io/v1", kind: "FluxInstance", group: "fluxcd.controlplane.io", name: "flux", namespace, body: { spec: values.instance } });
+  }
+  return instances;
+}
+
+/**
  * The root that really runs the cluster path. With `bootstrap: "stack"` it is the one our
  * FluxBootstrap creates (substituted from cluster-vars). Otherwise the committed one: a Flux
  * Kustomization in the cluster path whose path is the cluster path (`flux bootstrap`'s
@@ -150,14 +170,14 @@ function chooseRoot(repo: Repo, cluster: string, objects: K8sObject[], mode: Boo
     break;
   }
   let fromInstance: K8sObject | undefined;
-  for (const o of objects) {
-    if (o.kind !== "FluxInstance" || o.group !== "fluxcd.controlplane.io") continue;
+  for (const o of fluxInstancesIn(objects)) {
     const spec = isRecord(o.body.spec) ? o.body.spec : {};
     if (!isRecord(spec.sync)) continue;
     const sync = spec.sync;
     const namespace = o.namespace ?? "flux-system";
-    // The Flux Operator names the sync's source and Kustomization sync.name, flux-system by default.
-    const name = typeof sync.name === "string" && sync.name !== "" ? sync.name : "flux-system";
+    // The Flux Operator names the sync's source and Kustomization sync.name, by default the
+    // FluxInstance's namespace (flux-operator internal/controller/fluxinstance_controller.go@17c6aea).
+    const name = typeof sync.name === "string" && sync.name !== "" ? sync.name : namespace;
     const kind = typeof sync.kind === "string" ? sync.kind : "GitRepository";
     sources.addSelfSource(`${kind}/${namespace}/${name}`, undefined);
     if (typeof sync.url === "string" && kind === "GitRepository") {

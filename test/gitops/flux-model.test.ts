@@ -33,6 +33,9 @@ const constructs: Record<string, { cluster?: string; options?: VerifyOptions; br
       "warning unsubstituted-variable flux-system/ingress apps/ingress/values.yaml:1",
     ],
   },
+  "flux-instance-sync-name": {
+    broken: ["error consumer-without-provider flux-system/infra-configs clusters/dev/infrastructure.yaml:13"],
+  },
   "secure-path": {
     broken: ["error consumer-without-provider flux-system/infra-configs clusters/dev/infrastructure.yaml:15"],
   },
@@ -106,5 +109,13 @@ describe("cluster-vars in committed mode", () => {
     const [warning] = run("cluster-vars-committed", "broken").findings;
     assert.match(warning.message, /ConfigMap\/cluster-vars is made outside the repository/);
     assert.match(warning.fix, /^nothing to fix if ConfigMap\/cluster-vars defines CLUSTER_NAME; otherwise/);
+  });
+});
+
+describe("the Flux Operator's own sync", () => {
+  it("a flux-instance chart's values.instance.sync.name names the GitRepository of this repository: read, not external", () => {
+    const result = run("flux-instance-sync-name", "fixed");
+    assert.strictEqual(result.summary.unread, 0);
+    assert.deepStrictEqual(result.kustomizations.map((k) => k.id).sort(), ["flux-system/fleet", "flux-system/infra-configs", "flux-system/infra-controllers"]);
   });
 });
