@@ -4,6 +4,7 @@ import { CLUSTER_VARS_CONFIGMAP } from "./cluster-vars";
 import { applyPatches, climbsAboveRoot, fluxPath, fluxSpecPatches, resolvePath } from "../kustomize";
 import { holdsUnknownValue } from "../kustomize/varsub";
 import { ClusterVarsOrigin, DataLookup, substitutedObject, substitutionOf } from "./substitution";
+import { expandResourceSets } from "./resourceset";
 import { BootstrapMode } from "../model";
 import { SourceResolver, SourceVerdict, SourceView } from "../read/sources";
 import { builtinGroups, chartNameOf, providerTable } from "../charts/table";
@@ -226,16 +227,32 @@ export function buildClusterGraph(repo: Repo, clusterPath: string, providers: Ch
   const choice = chooseRoot(repo, cluster, rootResolution.objects, options.bootstrap ?? "committed", sources);
   const rootSpec = isRecord(choice.object.body.spec) ? choice.object.body.spec : {};
   const rootNs = choice.object.namespace ?? "flux-system";
-  const rootObjects = rootResolution.objects.filter((o) => o !== choice.object);
-  const rootNode = nodeFromObjects(choice.object, rootSpec, rootNs, rootObjects, [...rootResolution.unresolved], undefined);
-  rootNode.root = choice.origin;
-  sources.register(rootObjects, rootNs);
-  // ConfigMaps and Secrets read so far, for the substituteFrom of the Kustomizations that apply children.
+  // ConfigMaps and Secrets read so far, for the substituteFrom of the Kustomizations that apply
+  // children; ResourceSetInputProviders, for the ResourceSets.
   const data = new Map<string, K8sObject>();
+  const inputProviders = new Map<string, K8sObject>();
   const remember = (objects: K8sObject[], namespace: string) => {
-    for (const o of objects) if (o.group === "" && (o.kind === "ConfigMap" || o.kind === "Secret")) data.set(`${o.kind}/${o.namespace ?? namespace}/${o.name}`, o);
+    for (const o of objects) {
+      if (o.group === "" && (o.kind === "ConfigMap" || o.kind === "Secret")) data.set(`${o.kind}/${o.namespace ?? namespace}/${o.name}`, o);
+      if (o.kind === "ResourceSetInputProvider" && o.group === "fluxcd.controlplane.io") inputProviders.set(`${o.namespace ?? namespace}/${o.name}`, { ...o, namespace: o.namespace ?? namespace });
+    }
   };
   const lookup: DataLookup = (kind, namespace, name) => data.get(`${kind}/${namespace}/${name}`);
+  // What the ResourceSets a Kustomization applies generate, from the ResourceSets as it applies them (substituted).
+  const withGenerated: ExpandObjects = (objects, spec, namespace) => {
+    if (!objects.some((o) => o.kind === "ResourceSet")) return { objects, notes: [] };
+    remember(objects, namespace);
+    const substitution = substitutionOf(spec, namespace, lookup, options.clusterVars ?? {});
+    const applied = objects.map((o) => (o.kind === "ResourceSet" ? substitutedObject({ ...o, namespace: o.namespace ?? namespace }, substitution) : o));
+    const expansion = expandResourceSets(applied, (ns) => [...inputProviders.values()].filter((p) => p.namespace === ns));
+    return { objects: [...objects, ...expansion.objects], notes: expansion.notes };
+  };
+  const rootRead = withGenerated(rootResolution.objects.filter((o) => o !== choice.object), rootSpec, rootNs);
+  const rootObjects = rootRead.objects;
+  const rootNode = nodeFromObjects(choice.object, rootSpec, rootNs, rootObjects, [...rootResolution.unresolved], undefined);
+  rootNode.root = choice.origin;
+  rootNode.sourceNotes.push(...rootRead.notes);
+  sources.register(rootObjects, rootNs);
   remember(rootObjects, rootNs);
   // A parent's post-build substitution runs over the child Kustomization objects it applies, before
   // the child is built: the child sees the parent's values, never its `${VAR}`s.
@@ -251,7 +268,7 @@ export function buildClusterGraph(repo: Repo, clusterPath: string, providers: Ch
       pending.push({ ks, parent, ancestors });
       return;
     }
-    const node = nodeOf(repo, ks, parent, cluster, verdict);
+    const node = nodeOf(repo, ks, parent, cluster, verdict, withGenerated);
     nodes.push(node);
     sources.register(node.objects, node.namespace);
     remember(node.objects, node.namespace);
@@ -288,7 +305,10 @@ function sourceRefOf(ks: K8sObject): string | undefined {
     : undefined;
 }
 
-function nodeOf(repo: Repo, ks: K8sObject, parent: GraphNode, cluster: string, verdict: SourceVerdict): GraphNode {
+/** A Kustomization's objects with what its ResourceSets generate, and a note on each ResourceSet. */
+type ExpandObjects = (objects: K8sObject[], spec: Json, namespace: string) => { objects: K8sObject[]; notes: string[] };
+
+function nodeOf(repo: Repo, ks: K8sObject, parent: GraphNode, cluster: string, verdict: SourceVerdict, withGenerated: ExpandObjects): GraphNode {
   const spec = isRecord(ks.body.spec) ? ks.body.spec : {};
   const namespace = ks.namespace ?? "default";
   const unresolved: Unresolved[] = [];
@@ -316,7 +336,9 @@ function nodeOf(repo: Repo, ks: K8sObject, parent: GraphNode, cluster: string, v
   if (verdict.kind === "read") {
     notes.push(...verdict.notes);
   }
-  const node = nodeFromObjects(ks, spec, namespace, objects, unresolved, parent);
+  const generated = withGenerated(objects, spec, namespace);
+  notes.push(...generated.notes);
+  const node = nodeFromObjects(ks, spec, namespace, generated.objects, unresolved, parent);
   node.path = rawPath;
   node.sourceRef = sourceRef;
   node.sourceNotes = notes;

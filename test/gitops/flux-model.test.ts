@@ -4,6 +4,7 @@ import { Finding, K8sObject, VerifyOptions } from "../../gitops/model";
 import { substitutedObject } from "../../gitops/flux/substitution";
 import { Substitution, substituteText } from "../../gitops/kustomize/varsub";
 import { verifyRepository } from "../../gitops/verify";
+import { renderResourceSetTemplate } from "../../gitops/flux/resourceset-template";
 import { FIXTURES } from "./helpers";
 
 const brief = (f: Finding) => `${f.severity} ${f.rule} ${f.kustomization ?? "-"} ${f.file}:${f.line}`;
@@ -35,6 +36,12 @@ const constructs: Record<string, { cluster?: string; options?: VerifyOptions; br
   },
   "flux-instance-sync-name": {
     broken: ["error consumer-without-provider flux-system/infra-configs clusters/dev/infrastructure.yaml:13"],
+  },
+  "resourceset-tenants": {
+    broken: [
+      "error consumer-without-provider flux-system/team-a-apps clusters/dev/tenants.yaml:16",
+      "error consumer-without-provider flux-system/team-b-apps clusters/dev/tenants.yaml:16",
+    ],
   },
   "secure-path": {
     broken: ["error consumer-without-provider flux-system/infra-configs clusters/dev/infrastructure.yaml:15"],
@@ -117,5 +124,27 @@ describe("the Flux Operator's own sync", () => {
     const result = run("flux-instance-sync-name", "fixed");
     assert.strictEqual(result.summary.unread, 0);
     assert.deepStrictEqual(result.kustomizations.map((k) => k.id).sort(), ["flux-system/fleet", "flux-system/infra-configs", "flux-system/infra-controllers"]);
+  });
+});
+
+describe("ResourceSets", () => {
+  it("one copy per input set (inline, then a Static provider's defaults); reconcile: disabled left out; a provider of live inputs is a note naming the ResourceSet", () => {
+    const result = run("resourceset-tenants", "fixed");
+    const generated = result.kustomizations.filter((k) => k.name.endsWith("-apps")).map((k) => [k.id, k.path, k.dependsOn]);
+    assert.deepStrictEqual(generated, [
+      ["flux-system/team-a-apps", "./tenants/team-a", ["flux-system/infra-controllers"]],
+      ["flux-system/team-b-apps", "./tenants/team-b", ["flux-system/infra-controllers"]],
+    ]);
+    const notes = result.findings.filter((f) => f.rule === "source-read").map((f) => f.message);
+    assert.ok(notes.some((m) => /ResourceSet flux-system\/tenants generates 2 objects from 3 input sets/.test(m)), notes.join("\n"));
+    assert.ok(notes.some((m) => /ResourceSet flux-system\/previews is not expanded: .*GitHubPullRequest/.test(m)), notes.join("\n"));
+  });
+
+  it("renders the operator's template language: << >>, trim markers, range with index, if/else, pipelines, sprig functions, missingkey=error", () => {
+    const template = "<<- range $i, $app := inputs.apps >>\n- << $app.name | lower | quote >>: << $i >><< if $app.big >> big<< else >> << default \"small\" $app.size >><< end >>\n<<- end >>\n<< toYaml inputs.extra | nindent 2 >>";
+    const input = { apps: [{ name: "Web", big: false, size: null }, { name: "DB", big: true, size: 3 }], extra: { a: 1 } };
+    assert.strictEqual(renderResourceSetTemplate(template, input), '\n- "web": 0 small\n- "db": 1 big\n\n  a: 1');
+    assert.throws(() => renderResourceSetTemplate("<< inputs.missing >>", {}), /map has no entry for key "missing"/);
+    assert.throws(() => renderResourceSetTemplate("<< include \"x\" . >>", {}), /function include/);
   });
 });
