@@ -6,17 +6,24 @@ import { Rule, RuleContext, findingAt } from "./context";
 import { DataLookup, substitutionDisabled, substitutionOf } from "../flux/substitution";
 import { isRecord } from "../read/yaml";
 
-/** Every variable use in an object's strings (keys included: Flux substitutes the serialized YAML). */
-function usesIn(value: unknown, out: VariableUse[]): VariableUse[] {
+/** A variable use, and whether what it changes is only text nothing runs (a CRD's description). */
+type Use = VariableUse & { inert: boolean };
+
+/**
+ * Every variable use in an object's strings (keys included: Flux substitutes the serialized YAML).
+ * `inert`: below a `description` key of a CustomResourceDefinition, where an emptied variable
+ * changes what `kubectl explain` prints and nothing a controller or a container does.
+ */
+function usesIn(value: unknown, out: Use[], inert: boolean, inCrd: boolean): Use[] {
   // Most strings hold no `${`: tested here, so that they cost no call and no empty list.
   if (typeof value === "string") {
-    if (value.includes("${")) out.push(...variableUses(value));
+    if (value.includes("${")) for (const use of variableUses(value)) out.push({ ...use, inert });
   } else if (Array.isArray(value)) {
-    for (const v of value) usesIn(v, out);
+    for (const v of value) usesIn(v, out, inert, inCrd);
   } else if (isRecord(value)) {
     for (const k of Object.keys(value)) {
-      if (k.includes("${")) out.push(...variableUses(k));
-      usesIn(value[k], out);
+      if (k.includes("${")) for (const use of variableUses(k)) out.push({ ...use, inert });
+      usesIn(value[k], out, inert || (inCrd && k === "description"), inCrd);
     }
   }
   return out;
@@ -83,7 +90,10 @@ function check(objects: K8sObject[], node: GraphNode | undefined, supply: Supply
   for (const o of objects) {
     if (substitutionDisabled(o)) continue;
     const reported = new Set<string>();
-    for (const use of usesIn(o.body, [])) {
+    const isCrd = o.kind === "CustomResourceDefinition" && o.group === "apiextensions.k8s.io";
+    // A use that changes something counts first, so a name used in both places is reported as an effect.
+    const uses = usesIn(o.body, [], false, isCrd).sort((a, b) => Number(a.inert) - Number(b.inert));
+    for (const use of uses) {
       if (use.hasDefault || supply.names.has(use.name) || reported.has(use.name)) continue;
       reported.add(use.name);
       // Only the stack's bootstrap gives cluster variables; committed, a name is a name.
@@ -113,6 +123,12 @@ function check(objects: K8sObject[], node: GraphNode | undefined, supply: Supply
         fix = isClusterVar && node !== undefined && !supply.fromClusterVars
           ? `add \`{kind: ConfigMap, name: ${CLUSTER_VARS_CONFIGMAP}}\` to spec.postBuild.substituteFrom of ${node.id} (${node.source.file}:${node.source.line})`
           : `${supply.complete ? "" : `nothing to fix if ${supply.unread.join(" or ")} defines ${use.name}; otherwise `}define ${use.name} in ${definedWhere(node, context)}, give it a default (\${${use.name}:=value}), or escape it as $\${${use.name}}`;
+      }
+      if (use.inert && severity !== "note") {
+        // Effects, not text: an emptied `${X}` in a CRD's description changes no behaviour.
+        severity = "note";
+        message += "; it is only in a description of the CRD's schema, so nothing that runs changes";
+        fix = `nothing to fix; or write $\${${use.name}} to keep the text as written`;
       }
       const finding = findingAt("unsubstituted-variable", severity, node, message, fix, o.source);
       findings.push(node === undefined ? { ...finding, kustomization: context.root.id } : finding);

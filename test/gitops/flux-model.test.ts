@@ -43,6 +43,10 @@ const constructs: Record<string, { cluster?: string; options?: VerifyOptions; br
       "error consumer-without-provider flux-system/team-b-apps clusters/dev/tenants.yaml:16",
     ],
   },
+  "crd-description-variable": {
+    // ${BUCKET} in the default of a field changes what runs; ${BACKUP_DIR} only in descriptions does not.
+    broken: ["error unsubstituted-variable flux-system/crds infrastructure/crds/backups.yaml:3"],
+  },
   "secure-path": {
     broken: ["error consumer-without-provider flux-system/infra-configs clusters/dev/infrastructure.yaml:15"],
   },
@@ -146,5 +150,12 @@ describe("ResourceSets", () => {
     assert.strictEqual(renderResourceSetTemplate(template, input), '\n- "web": 0 small\n- "db": 1 big\n\n  a: 1');
     assert.throws(() => renderResourceSetTemplate("<< inputs.missing >>", {}), /map has no entry for key "missing"/);
     assert.throws(() => renderResourceSetTemplate("<< include \"x\" . >>", {}), /function include/);
+  });
+});
+
+describe("effects, not text", () => {
+  it("a variable emptied only inside a CRD's descriptions is a note; the same name in a default is an error", () => {
+    const findings = run("crd-description-variable", "broken").findings.map((f) => `${f.severity} ${/uses \$\{(\w+)\}/.exec(f.message)![1]}`);
+    assert.deepStrictEqual(findings, ["error BUCKET", "note BACKUP_DIR"]);
   });
 });
