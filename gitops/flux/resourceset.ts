@@ -137,6 +137,11 @@ export function expandResourceSets(objects: K8sObject[], providers: InputProvide
     if (rs.kind !== "ResourceSet" || rs.group !== GROUP) continue;
     const spec = isRecord(rs.body.spec) ? rs.body.spec : {};
     try {
+      // A dependsOn on a CRD makes the ResourceSet conditional: it applies nothing until that API
+      // exists, which may never happen on this cluster (d2-fleet's flux-operator set waits for the
+      // HelmRelease CRD, absent where Flux runs without helm-controller).
+      const crd = (Array.isArray(spec.dependsOn) ? spec.dependsOn : []).find((d) => isRecord(d) && d.kind === "CustomResourceDefinition");
+      if (isRecord(crd)) throw new TemplateUnsupported(`it waits for CustomResourceDefinition ${String(crd.name)}, which may never exist on this cluster`);
       const sets = inputSets(rs, spec, providers);
       const steps = Array.isArray(spec.steps) ? spec.steps.filter(isRecord) : [{ resources: spec.resources, resourcesTemplate: spec.resourcesTemplate }];
       const generated = withCommonMetadata(steps.flatMap((step) => build(rs, step.resources, step.resourcesTemplate, sets)), spec.commonMetadata);

@@ -142,6 +142,8 @@ describe("ResourceSets", () => {
     const notes = result.findings.filter((f) => f.rule === "source-read").map((f) => f.message);
     assert.ok(notes.some((m) => /ResourceSet flux-system\/tenants generates 2 objects from 3 input sets/.test(m)), notes.join("\n"));
     assert.ok(notes.some((m) => /ResourceSet flux-system\/previews is not expanded: .*GitHubPullRequest/.test(m)), notes.join("\n"));
+    // Conditional on a CRD (d2-fleet's shape): nothing of it is applied until that API exists.
+    assert.ok(notes.some((m) => /ResourceSet flux-system\/flux-monitoring is not expanded: it waits for CustomResourceDefinition podmonitors/.test(m)), notes.join("\n"));
   });
 
   it("renders the operator's template language: << >>, trim markers, range with index, if/else, pipelines, sprig functions, missingkey=error", () => {
