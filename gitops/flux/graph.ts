@@ -2,7 +2,7 @@ import { GitopsInputError } from "../read/errors";
 import { ChartProvider, K8sObject, KustomizationNode, Unresolved } from "../model";
 import { CLUSTER_VARS_CONFIGMAP } from "./cluster-vars";
 import { applyPatches, climbsAboveRoot, fluxPath, fluxSpecPatches, resolvePath } from "../kustomize";
-import { holdsUnknownValue } from "../kustomize/varsub";
+import { holdsUnknownValue, withUnknownValuesAsVariables } from "../kustomize/varsub";
 import { ClusterVarsOrigin, DataLookup, substitutedObject, substitutionOf } from "./substitution";
 import { expandResourceSets } from "./resourceset";
 import { BootstrapMode } from "../model";
@@ -325,7 +325,10 @@ function nodeOf(repo: Repo, ks: K8sObject, parent: GraphNode, cluster: string, v
   } else if (path === undefined) {
     // An unset spec.path is the source's root: the usual form for an artifact built for one purpose.
     objects = readPath(repo, verdict.view, ".", ks, spec, cluster, unresolved);
-  } else if (path.includes("${") || holdsUnknownValue(path)) {
+  } else if (holdsUnknownValue(path)) {
+    // Substituted by its parent, from a source whose values cannot be read offline.
+    unresolved.push({ reason: "unsubstituted-path", ref: `${withUnknownValuesAsVariables(path)} (its parent substitutes it from values this check cannot read)`, source: ks.source });
+  } else if (path.includes("${")) {
     unresolved.push({ reason: "unsubstituted-path", ref: path, source: ks.source });
   } else {
     objects = readPath(repo, verdict.view, path, ks, spec, cluster, unresolved);

@@ -60,6 +60,11 @@ function unknownValue(name: string): string {
   return `${UNKNOWN_OPEN}${name}\u27e9`;
 }
 
+/** The text with each unknown value written back as the variable it stands for, for messages. */
+export function withUnknownValuesAsVariables(text: string): string {
+  return text.replace(/\u27e8value of ([_a-zA-Z][_a-zA-Z0-9]*)\u27e9/g, (_, name: string) => `\${${name}}`);
+}
+
 /** Whether a text holds a value substitution gave that this check cannot know. */
 export function holdsUnknownValue(text: string): boolean {
   return text.includes(UNKNOWN_OPEN);

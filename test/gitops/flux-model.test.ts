@@ -5,7 +5,7 @@ import { substitutedObject } from "../../gitops/flux/substitution";
 import { Substitution, substituteText } from "../../gitops/kustomize/varsub";
 import { verifyRepository } from "../../gitops/verify";
 import { renderResourceSetTemplate } from "../../gitops/flux/resourceset-template";
-import { FIXTURES } from "./helpers";
+import { FIXTURES, fluxKustomization, writeRepo } from "./helpers";
 
 const brief = (f: Finding) => `${f.severity} ${f.rule} ${f.kustomization ?? "-"} ${f.file}:${f.line}`;
 const actionable = (findings: Finding[]) => findings.filter((f) => f.severity !== "note").map(brief);
@@ -94,6 +94,12 @@ describe("substitution runs in the parent first", () => {
     assert.deepStrictEqual(settings.body.data, { cluster: "${CLUSTER}", monitoring: "true", version: "${APP_VERSION}" });
     const legacy = result.kustomizations.find((k) => k.name === "legacy")!;
     assert.deepStrictEqual(legacy.objects[0].body.data, { owner: "platform", tier: "${TIER}" });
+  });
+
+  it("a path the parent substitutes from values this check cannot read (the stack's cluster-vars) is unread, and says why", () => {
+    const root = writeRepo({ "clusters/dev/app.yaml": fluxKustomization("app", { path: "./apps/${ENVIRONMENT}" }) });
+    const [note] = verifyRepository(root, "clusters/dev", { bootstrap: "stack" }).findings.filter((f) => f.rule === "unresolved-reference");
+    assert.match(note.message, /unsubstituted-path \.\/apps\/\$\{ENVIRONMENT\} \(its parent substitutes it from values this check cannot read\)/);
   });
 
   it("a variable the root does not define is the root's to fix, not the child's", () => {
