@@ -9,21 +9,32 @@ import { isRecord } from "../read/yaml";
 /** A variable use, and whether what it changes is only text nothing runs (a CRD's description). */
 type Use = VariableUse & { inert: boolean };
 
+/** Files whose lines starting with `#` are comments: a ConfigMap or Secret key named like one holds such a file. */
+const HASH_COMMENTED_FILE = /\.(?:ya?ml|toml|conf|cfg|ini|sh|py|properties)$/;
+
 /**
  * Every variable use in an object's strings (keys included: Flux substitutes the serialized YAML).
- * `inert`: below a `description` key of a CustomResourceDefinition, where an emptied variable
- * changes what `kubectl explain` prints and nothing a controller or a container does.
+ * `inert`: where an emptied variable changes what people read and nothing a controller or a
+ * container does: below a `description` key of a CustomResourceDefinition, or on a comment line of
+ * a configuration file held in a ConfigMap or Secret (`config.yaml: "# path: ${DIR}/x"`).
  */
-function usesIn(value: unknown, out: Use[], inert: boolean, inCrd: boolean): Use[] {
+function usesIn(value: unknown, out: Use[], inert: boolean, inCrd: boolean, key = ""): Use[] {
   // Most strings hold no `${`: tested here, so that they cost no call and no empty list.
   if (typeof value === "string") {
-    if (value.includes("${")) for (const use of variableUses(value)) out.push({ ...use, inert });
+    if (!value.includes("${")) return out;
+    if (!HASH_COMMENTED_FILE.test(key) || inert) {
+      for (const use of variableUses(value)) out.push({ ...use, inert });
+    } else {
+      for (const line of value.split("\n")) {
+        if (line.includes("${")) for (const use of variableUses(line)) out.push({ ...use, inert: /^\s*#/.test(line) });
+      }
+    }
   } else if (Array.isArray(value)) {
     for (const v of value) usesIn(v, out, inert, inCrd);
   } else if (isRecord(value)) {
     for (const k of Object.keys(value)) {
       if (k.includes("${")) for (const use of variableUses(k)) out.push({ ...use, inert });
-      usesIn(value[k], out, inert || (inCrd && k === "description"), inCrd);
+      usesIn(value[k], out, inert || (inCrd && k === "description"), inCrd, k);
     }
   }
   return out;
@@ -125,9 +136,11 @@ function check(objects: K8sObject[], node: GraphNode | undefined, supply: Supply
           : `${supply.complete ? "" : `nothing to fix if ${supply.unread.join(" or ")} defines ${use.name}; otherwise `}define ${use.name} in ${definedWhere(node, context)}, give it a default (\${${use.name}:=value}), or escape it as $\${${use.name}}`;
       }
       if (use.inert && severity !== "note") {
-        // Effects, not text: an emptied `${X}` in a CRD's description changes no behaviour.
+        // Effects, not text: an emptied `${X}` in a CRD's description or a file's comment changes no behaviour.
         severity = "note";
-        message += "; it is only in a description of the CRD's schema, so nothing that runs changes";
+        message += isCrd
+          ? "; it is only in a description of the CRD's schema, so nothing that runs changes"
+          : "; it is only on a comment line of a configuration file, so nothing that runs changes";
         fix = `nothing to fix; or write $\${${use.name}} to keep the text as written`;
       }
       const finding = findingAt("unsubstituted-variable", severity, node, message, fix, o.source);
