@@ -167,3 +167,23 @@ describe("effects, not text", () => {
     assert.deepStrictEqual(findings, ["error BUCKET", "note BACKUP_DIR", "note CREDENTIALS_DIRECTORY"]);
   });
 });
+
+describe("a build failure this check cannot be sure of", () => {
+  it("duplicate ids in a build holding an inline NamespaceTransformer (not modelled, it keeps the ids apart) are a warning, not an error", () => {
+    const component = "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources: [alert.yaml]\n";
+    const alert = "apiVersion: notification.toolkit.fluxcd.io/v1beta3\nkind: Alert\nmetadata: {name: alertmanager}\nspec: {providerRef: {name: am}, eventSources: [{kind: Kustomization, name: '*'}]}\n";
+    const tenant = (ns: string) => `resources: [ns.yaml]\ncomponents: [../../components/alerts]\ntransformers:\n  - |-\n    apiVersion: builtin\n    kind: NamespaceTransformer\n    metadata: {name: not-used, namespace: ${ns}}\n    unsetOnly: true\n`;
+    const root = writeRepo({
+      "clusters/dev/apps.yaml": fluxKustomization("apps", { path: "./apps", patches: [{ patch: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: _}\ndata: {x: y}\n", target: { kind: "ConfigMap" } }] }),
+      "components/alerts/kustomization.yaml": component,
+      "components/alerts/alert.yaml": alert,
+      "apps/a/kustomization.yaml": tenant("a"),
+      "apps/a/ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n",
+      "apps/b/kustomization.yaml": tenant("b"),
+      "apps/b/ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: {name: b}\n",
+    });
+    const failed = verifyRepository(root, "clusters/dev").findings.filter((f) => f.rule === "build-failed");
+    assert.deepStrictEqual(failed.map((f) => f.severity), ["warning"]);
+    assert.match(failed[0].message, /may fail to build flux-system\/apps: .* without transformers/);
+  });
+});
