@@ -1,5 +1,5 @@
 import { GitopsInputError } from "../read/errors";
-import { ChartProvider, K8sObject, KustomizationNode, Unresolved } from "../model";
+import { ChartProvider, K8sObject, KustomizationNode, SourceLocation, Unresolved } from "../model";
 import { CLUSTER_VARS_CONFIGMAP } from "./cluster-vars";
 import { applyPatches, climbsAboveRoot, fluxPath, fluxSpecPatches, resolvePath } from "../kustomize";
 import { holdsUnknownValue, withUnknownValuesAsVariables } from "../kustomize/varsub";
@@ -68,6 +68,8 @@ export interface GraphNode extends KustomizationNode {
   root?: "committed" | "flux-instance" | "bootstrap";
   /** Where its source was read from, and what of the source could not be honoured offline. */
   sourceNotes: string[];
+  /** What each ResourceSet it applies generated, or why it was not expanded, at the ResourceSet. */
+  generatorNotes: { message: string; at: SourceLocation }[];
 }
 
 function dependsOnIds(spec: Json, namespace: string): string[] {
@@ -251,7 +253,7 @@ export function buildClusterGraph(repo: Repo, clusterPath: string, providers: Ch
   const rootObjects = rootRead.objects;
   const rootNode = nodeFromObjects(choice.object, rootSpec, rootNs, rootObjects, [...rootResolution.unresolved], undefined);
   rootNode.root = choice.origin;
-  rootNode.sourceNotes.push(...rootRead.notes);
+  rootNode.generatorNotes = rootRead.notes;
   sources.register(rootObjects, rootNs);
   remember(rootObjects, rootNs);
   // A parent's post-build substitution runs over the child Kustomization objects it applies, before
@@ -306,7 +308,7 @@ function sourceRefOf(ks: K8sObject): string | undefined {
 }
 
 /** A Kustomization's objects with what its ResourceSets generate, and a note on each ResourceSet. */
-type ExpandObjects = (objects: K8sObject[], spec: Json, namespace: string) => { objects: K8sObject[]; notes: string[] };
+type ExpandObjects = (objects: K8sObject[], spec: Json, namespace: string) => { objects: K8sObject[]; notes: GraphNode["generatorNotes"] };
 
 function nodeOf(repo: Repo, ks: K8sObject, parent: GraphNode, cluster: string, verdict: SourceVerdict, withGenerated: ExpandObjects): GraphNode {
   const spec = isRecord(ks.body.spec) ? ks.body.spec : {};
@@ -340,8 +342,8 @@ function nodeOf(repo: Repo, ks: K8sObject, parent: GraphNode, cluster: string, v
     notes.push(...verdict.notes);
   }
   const generated = withGenerated(objects, spec, namespace);
-  notes.push(...generated.notes);
   const node = nodeFromObjects(ks, spec, namespace, generated.objects, unresolved, parent);
+  node.generatorNotes = generated.notes;
   node.path = rawPath;
   node.sourceRef = sourceRef;
   node.sourceNotes = notes;
@@ -437,6 +439,7 @@ function nodeFromObjects(ks: K8sObject, spec: Json, namespace: string, objects: 
     children,
     waitedChildren,
     sourceNotes: [],
+    generatorNotes: [],
   };
 }
 

@@ -1,5 +1,5 @@
 import { stringify } from "yaml";
-import { K8sObject } from "../model";
+import { K8sObject, SourceLocation } from "../model";
 import { GitopsInputError } from "../read/errors";
 import { isRecord, parseManifests } from "../read/yaml";
 import { renderResourceSetTemplate, TemplateUnsupported } from "./resourceset-template";
@@ -20,8 +20,8 @@ const GROUP = "fluxcd.controlplane.io";
 /** Objects a ResourceSet generates, and what was said about it. */
 export interface ResourceSetExpansion {
   objects: K8sObject[];
-  /** One per ResourceSet: what it generated, or why it could not be expanded. */
-  notes: string[];
+  /** One per ResourceSet, at it: what it generated, or why it could not be expanded. */
+  notes: { message: string; at: SourceLocation }[];
 }
 
 /** Looks up the ResourceSetInputProviders of a namespace the repository applies. */
@@ -146,10 +146,10 @@ export function expandResourceSets(objects: K8sObject[], providers: InputProvide
       const steps = Array.isArray(spec.steps) ? spec.steps.filter(isRecord) : [{ resources: spec.resources, resourcesTemplate: spec.resourcesTemplate }];
       const generated = withCommonMetadata(steps.flatMap((step) => build(rs, step.resources, step.resourcesTemplate, sets)), spec.commonMetadata);
       expansion.objects.push(...generated);
-      expansion.notes.push(`${describe(rs)} generates ${generated.length} object${generated.length === 1 ? "" : "s"} from ${sets.length} input set${sets.length === 1 ? "" : "s"} (the Flux Operator's templating, read offline); they are checked as this Kustomization's`);
+      expansion.notes.push({ at: rs.source, message: `${describe(rs)} generates ${generated.length} object${generated.length === 1 ? "" : "s"} from ${sets.length} input set${sets.length === 1 ? "" : "s"} (the Flux Operator's templating, read offline); they are checked as this Kustomization's` });
     } catch (e) {
       if (!(e instanceof TemplateUnsupported)) throw e;
-      expansion.notes.push(`${describe(rs)} is not expanded: ${e.message}; what it generates is not checked`);
+      expansion.notes.push({ at: rs.source, message: `${describe(rs)} is not expanded: ${e.message}; what it generates is not checked` });
     }
   }
   return expansion;

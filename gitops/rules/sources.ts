@@ -16,6 +16,9 @@ export const sourceRead: Rule = (context) => {
       seen.add(key);
       findings.push(findingAt("source-read", "note", node, `${node.id}: ${note}`, "nothing to fix; said so the report is honest about what it read"));
     }
+    for (const note of node.generatorNotes) {
+      findings.push(findingAt("source-read", "note", node, note.message, "nothing to fix; said so the report is honest about what it read", note.at));
+    }
   }
   return findings;
 };

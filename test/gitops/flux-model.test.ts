@@ -146,6 +146,9 @@ describe("ResourceSets", () => {
       ["flux-system/team-b-apps", "./tenants/team-b", ["flux-system/infra-controllers"]],
     ]);
     const notes = result.findings.filter((f) => f.rule === "source-read").map((f) => f.message);
+    // Each note is at its ResourceSet.
+    assert.deepStrictEqual(result.findings.filter((f) => f.rule === "source-read").map((f) => `${f.file}:${f.line}`),
+      ["clusters/dev/tenants.yaml:16", "clusters/dev/tenants.yaml:58", "clusters/dev/tenants.yaml:74"]);
     assert.ok(notes.some((m) => /ResourceSet flux-system\/tenants generates 2 objects from 3 input sets/.test(m)), notes.join("\n"));
     assert.ok(notes.some((m) => /ResourceSet flux-system\/previews is not expanded: .*GitHubPullRequest/.test(m)), notes.join("\n"));
     // Conditional on a CRD (d2-fleet's shape): nothing of it is applied until that API exists.
