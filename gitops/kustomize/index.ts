@@ -13,4 +13,4 @@ export { KUSTOMIZATION_FILE_NAMES, kustomizationFileIn } from "./generator";
 export { applyPatches, fluxSpecPatches, Patch } from "./patches";
 export { ResolveOptions } from "../read/sourceignore";
 export { withNamespace } from "./transformers";
-export { substituteKnown, VariableUse, variableUses } from "./varsub";
+export { VariableUse, variableUses } from "./varsub";

@@ -6,7 +6,10 @@
 /** A `${NAME}` reference in a manifest, as Flux's post-build substitution reads it. */
 export interface VariableUse {
   name: string;
-  /** `${NAME:=x}`, `${NAME:-x}`, `${NAME=x}`, `${NAME-x}`: never left empty. */
+  /**
+   * `${NAME:=x}`, `${NAME:-x}`: never left empty. (`${NAME=x}` and `${NAME-x}` apply their default
+   * only to an unset variable, and Flux, not strict, counts every variable as set: see substituteText.)
+   */
   hasDefault: boolean;
 }
 
@@ -19,21 +22,9 @@ export function variableUses(text: string): VariableUse[] {
   const uses: VariableUse[] = [];
   for (const m of text.matchAll(VARIABLE)) {
     if (m[1] === "$") continue;
-    uses.push({ name: m[2], hasDefault: /^:?[=-]/.test(m[3]) });
+    uses.push({ name: m[2], hasDefault: /^:[=-]/.test(m[3]) });
   }
   return uses;
-}
-
-/** The string with the variables whose values are known replaced (defaults apply); others stay. */
-export function substituteKnown(text: string, values: ReadonlyMap<string, string>): string {
-  if (!text.includes("${")) return text;
-  return text.replace(VARIABLE, (whole, escape: string, name: string, rest: string) => {
-    if (escape === "$") return whole;
-    const value = values.get(name);
-    if (value !== undefined) return value;
-    const fallback = /^:?[=-](.*)$/.exec(rest);
-    return fallback !== null ? fallback[1] : whole;
-  });
 }
 
 /**
@@ -70,9 +61,6 @@ export function holdsUnknownValue(text: string): boolean {
   return text.includes(UNKNOWN_OPEN);
 }
 
-/** The expression forms of fluxcd/pkg envsubst, each with or without the `$$` escape. */
-const EXPRESSION = /\$(\$?)\{([_a-zA-Z][_a-zA-Z0-9]*)([^}]*)\}/g;
-
 /**
  * One pass of Flux's substitution over a text (fluxcd/pkg envsubst@e2cfd1a, as varSubstitution
  * calls it without strict mode: every variable counts as set, an undefined one as empty). `$${X}`
@@ -81,7 +69,7 @@ const EXPRESSION = /\$(\$?)\{([_a-zA-Z][_a-zA-Z0-9]*)([^}]*)\}/g;
  */
 export function substituteText(text: string, substitution: Substitution): string {
   if (!substitution.active || !text.includes("${")) return text;
-  return text.replace(EXPRESSION, (whole, escape: string, name: string, rest: string) => {
+  return text.replace(VARIABLE, (whole, escape: string, name: string, rest: string) => {
     if (escape === "$") return whole.slice(1);
     const defined = substitution.values.has(name);
     if (defined || !substitution.complete) {
