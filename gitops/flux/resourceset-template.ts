@@ -50,10 +50,23 @@ function lex(source: string): { kind: "text" | "action"; text: string }[] {
   return out;
 }
 
+/** Bounds that keep a hostile template from exhausting the stack or memory: beyond them it is not expanded. */
+const MAX_NESTING = 64;
+const MAX_OUTPUT = 16 * 1024 * 1024;
+
 function parse(source: string): Node[] {
   const tokens = lex(source);
   let i = 0;
+  let depth = 0;
   const block = (stopAt: Set<string>): { nodes: Node[]; stop: string } => {
+    if (++depth > MAX_NESTING) throw new TemplateUnsupported(`blocks nested deeper than ${MAX_NESTING}`);
+    try {
+      return blockBody(stopAt);
+    } finally {
+      depth--;
+    }
+  };
+  const blockBody = (stopAt: Set<string>): { nodes: Node[]; stop: string } => {
     const nodes: Node[] = [];
     while (i < tokens.length) {
       const t = tokens[i++];
@@ -288,6 +301,7 @@ function evalPipe(pipe: string, scope: Scope, declare = true): { value: Value; d
 function render(nodes: Node[], scope: Scope): string {
   let out = "";
   for (const node of nodes) {
+    if (out.length > MAX_OUTPUT) throw new TemplateUnsupported(`it renders more than ${MAX_OUTPUT} characters`);
     if (node.type === "text") out += node.text;
     else if (node.type === "action") {
       const { value, declared } = evalPipe(node.pipe, scope);
@@ -319,6 +333,7 @@ function render(nodes: Node[], scope: Scope): string {
           inner.vars.set(declared[1], v);
         }
         out += render(node.body, { ...inner, dot: v });
+        if (out.length > MAX_OUTPUT) throw new TemplateUnsupported(`it renders more than ${MAX_OUTPUT} characters`);
       }
     }
   }

@@ -161,6 +161,10 @@ describe("ResourceSets", () => {
     assert.strictEqual(renderResourceSetTemplate(template, input), '\n- "web": 0 small\n- "db": 1 big\n\n  a: 1');
     assert.throws(() => renderResourceSetTemplate("<< inputs.missing >>", {}), /map has no entry for key "missing"/);
     assert.throws(() => renderResourceSetTemplate("<< include \"x\" . >>", {}), /function include/);
+    // Hostile input is refused as unexpandable, never a stack overflow or an endless render.
+    assert.throws(() => renderResourceSetTemplate("<< if true >>".repeat(10000), {}), /nested deeper than 64/);
+    const wide = `<< range inputs.l >>${"x".repeat(2 ** 20)}<< end >>`;
+    assert.throws(() => renderResourceSetTemplate(wide, { l: Array.from({ length: 20 }, (_, i) => i) }), /renders more than/);
   });
 });
 
