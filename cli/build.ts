@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
 import { GitopsInputError } from "../gitops/read/errors";
-import { fluxPath, resolvePath } from "../gitops/kustomize";
+import { climbsAboveRoot, fluxPath, resolvePath } from "../gitops/kustomize";
 import { BootstrapMode, K8sObject, SourceMapping, Unresolved } from "../gitops/model";
 import { Repo } from "../gitops/read/repo";
 import { parseSourceMapping } from "../gitops/read/sources";
@@ -130,6 +130,8 @@ function build(args: BuildArgs): { objects: K8sObject[]; unresolved: Unresolved[
   const target = args.target;
   if ("path" in target) {
     const repo = new Repo(args.repoDir);
+    // --path names a directory of this checkout, not a Flux spec.path: it may not climb out of it.
+    if (climbsAboveRoot(target.path)) throw new GitopsInputError(`--path ${target.path} leaves the repository root`);
     const dir = fluxPath(repo, target.path);
     if (!repo.exists(dir)) throw new GitopsInputError(`--path ${target.path}: no such file or directory in ${args.repoDir}`);
     return resolvePath(repo, dir);

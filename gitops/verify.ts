@@ -1,6 +1,7 @@
 import { LineCounter, isMap, isNode, isSeq, parseDocument } from "yaml";
 import { CLUSTER_VARS } from "./flux/cluster-vars";
 import { GitopsInputError } from "./read/errors";
+import { ClusterVarsOrigin } from "./flux/substitution";
 import { BOOTSTRAP_SOURCE, buildClusterGraph, GraphNode } from "./flux/graph";
 import { bootstrapFiles } from "./read/helmfile";
 import { BootstrapMode, ChartProvider, Finding, VerifyOptions, VerifyResult } from "./model";
@@ -38,6 +39,14 @@ const rules: Rule[] = [
   chartNotLocked,
 ];
 
+/**
+ * The stack's cluster-vars supplies its names only when verifying for the stack. In committed mode a
+ * ConfigMap of that name is made outside the repository (Terraform, a script): unknown, as any other.
+ */
+function clusterVarsOrigin(bootstrap: BootstrapMode, options: VerifyOptions): ClusterVarsOrigin {
+  return bootstrap === "stack" ? { names: new Set(options.clusterVars ?? CLUSTER_VARS) } : {};
+}
+
 const severityOrder = { error: 0, warning: 1, note: 2 } as const;
 
 /**
@@ -61,7 +70,9 @@ export function verifyRepository(repoDir: string, clusterPath: string, options: 
 }
 
 function verifyWith(repo: Repo, repoDir: string, clusterPath: string, options: VerifyOptions, bootstrap: BootstrapMode, sources: SourceResolver): VerifyResult {
-  const nodes: GraphNode[] = buildClusterGraph(repo, clusterPath, options.providers, { bootstrap, sources, charts: options.charts });
+  const nodes: GraphNode[] = buildClusterGraph(repo, clusterPath, options.providers, {
+    bootstrap, sources, charts: options.charts, clusterVars: clusterVarsOrigin(bootstrap, options),
+  });
   const root = nodes[nodes.length - 1];
   const byId = new Map<string, GraphNode>();
   for (const n of nodes) if (!byId.has(n.id)) byId.set(n.id, n);

@@ -1,7 +1,10 @@
 import { GitopsInputError } from "../read/errors";
-import { ChartProvider, K8sObject, KustomizationNode, Unresolved } from "../model";
+import { ChartProvider, K8sObject, KustomizationNode, SourceLocation, Unresolved } from "../model";
 import { CLUSTER_VARS_CONFIGMAP } from "./cluster-vars";
-import { applyPatches, fluxPath, fluxSpecPatches, resolvePath, substituteKnown } from "../kustomize";
+import { applyPatches, climbsAboveRoot, fluxPath, fluxSpecPatches, resolvePath } from "../kustomize";
+import { holdsUnknownValue, withUnknownValuesAsVariables } from "../kustomize/varsub";
+import { ClusterVarsOrigin, DataLookup, substitutedObject, substitutionOf } from "./substitution";
+import { expandResourceSets } from "./resourceset";
 import { BootstrapMode } from "../model";
 import { SourceResolver, SourceVerdict, SourceView } from "../read/sources";
 import { builtinGroups, chartNameOf, providerTable } from "../charts/table";
@@ -65,16 +68,8 @@ export interface GraphNode extends KustomizationNode {
   root?: "committed" | "flux-instance" | "bootstrap";
   /** Where its source was read from, and what of the source could not be honoured offline. */
   sourceNotes: string[];
-}
-
-/** A child's `spec.path` as its parent applies it: the parent's known substitutions and defaults. */
-function substitutionValues(parent: GraphNode | undefined): Map<string, string> {
-  const values = new Map<string, string>();
-  const postBuild = parent !== undefined && isRecord(parent.spec.postBuild) ? parent.spec.postBuild : {};
-  if (isRecord(postBuild.substitute)) {
-    for (const [k, v] of Object.entries(postBuild.substitute)) if (typeof v === "string") values.set(k, v);
-  }
-  return values;
+  /** What each ResourceSet it applies generated, or why it was not expanded, at the ResourceSet. */
+  generatorNotes: { message: string; at: SourceLocation }[];
 }
 
 function dependsOnIds(spec: Json, namespace: string): string[] {
@@ -109,6 +104,8 @@ export interface GraphOptions {
   sources?: SourceResolver;
   /** The lock and charts fetched this run; without it charts are looked up in the table only. */
   charts?: ChartKnowledge;
+  /** The variables the stack's cluster-vars supplies, when the stack bootstraps the cluster. */
+  clusterVars?: ClusterVarsOrigin;
 }
 
 /** The root Kustomization that applies the cluster path, and how it was found. */
@@ -121,6 +118,26 @@ interface RootChoice {
 function fluxKustomizationObject(name: string, namespace: string, spec: Json, source: { file: string; line: number }): K8sObject {
   const body = { apiVersion: "kustomize.toolkit.fluxcd.io/v1", kind: "Kustomization", metadata: { name, namespace }, spec };
   return { apiVersion: body.apiVersion, kind: "Kustomization", group: "kustomize.toolkit.fluxcd.io", name, namespace, body, source };
+}
+
+/**
+ * The FluxInstances of the cluster path: the objects, and those the `flux-instance` chart renders
+ * from a HelmRelease's `values.instance` (its template writes `spec` from `.Values.instance.*`,
+ * in the release's namespace).
+ */
+function fluxInstancesIn(objects: K8sObject[]): K8sObject[] {
+  const lookup = (kind: string, namespace: string, name: string) => objects.find((o) => o.kind === kind && o.name === name && (o.namespace ?? namespace) === namespace);
+  const instances: K8sObject[] = [];
+  for (const o of objects) {
+    if (o.kind === "FluxInstance" && o.group === "fluxcd.controlplane.io") instances.push(o);
+    if (!isHelmRelease(o) || chartNameOf(o, lookup) !== "flux-instance") continue;
+    const spec = isRecord(o.body.spec) ? o.body.spec : {};
+    const values = isRecord(spec.values) ? spec.values : {};
+    if (!isRecord(values.instance)) continue;
+    const namespace = typeof spec.targetNamespace === "string" ? spec.targetNamespace : o.namespace ?? "flux-system";
+    instances.push({ ...o, apiVersion: "fluxcd.controlplane.io/v1", kind: "FluxInstance", group: "fluxcd.controlplane.io", name: "flux", namespace, body: { spec: values.instance } });
+  }
+  return instances;
 }
 
 /**
@@ -156,14 +173,14 @@ function chooseRoot(repo: Repo, cluster: string, objects: K8sObject[], mode: Boo
     break;
   }
   let fromInstance: K8sObject | undefined;
-  for (const o of objects) {
-    if (o.kind !== "FluxInstance" || o.group !== "fluxcd.controlplane.io") continue;
+  for (const o of fluxInstancesIn(objects)) {
     const spec = isRecord(o.body.spec) ? o.body.spec : {};
     if (!isRecord(spec.sync)) continue;
     const sync = spec.sync;
     const namespace = o.namespace ?? "flux-system";
-    // The Flux Operator names the sync's source and Kustomization sync.name, flux-system by default.
-    const name = typeof sync.name === "string" && sync.name !== "" ? sync.name : "flux-system";
+    // The Flux Operator names the sync's source and Kustomization sync.name, by default the
+    // FluxInstance's namespace (flux-operator internal/controller/fluxinstance_controller.go@17c6aea).
+    const name = typeof sync.name === "string" && sync.name !== "" ? sync.name : namespace;
     const kind = typeof sync.kind === "string" ? sync.kind : "GitRepository";
     sources.addSelfSource(`${kind}/${namespace}/${name}`, undefined);
     if (typeof sync.url === "string" && kind === "GitRepository") {
@@ -212,10 +229,37 @@ export function buildClusterGraph(repo: Repo, clusterPath: string, providers: Ch
   const choice = chooseRoot(repo, cluster, rootResolution.objects, options.bootstrap ?? "committed", sources);
   const rootSpec = isRecord(choice.object.body.spec) ? choice.object.body.spec : {};
   const rootNs = choice.object.namespace ?? "flux-system";
-  const rootObjects = rootResolution.objects.filter((o) => o !== choice.object);
+  // ConfigMaps and Secrets read so far, for the substituteFrom of the Kustomizations that apply
+  // children; ResourceSetInputProviders, for the ResourceSets.
+  const data = new Map<string, K8sObject>();
+  const inputProviders = new Map<string, K8sObject>();
+  const remember = (objects: K8sObject[], namespace: string) => {
+    for (const o of objects) {
+      if (o.group === "" && (o.kind === "ConfigMap" || o.kind === "Secret")) data.set(`${o.kind}/${o.namespace ?? namespace}/${o.name}`, o);
+      if (o.kind === "ResourceSetInputProvider" && o.group === "fluxcd.controlplane.io") inputProviders.set(`${o.namespace ?? namespace}/${o.name}`, { ...o, namespace: o.namespace ?? namespace });
+    }
+  };
+  const lookup: DataLookup = (kind, namespace, name) => data.get(`${kind}/${namespace}/${name}`);
+  // What the ResourceSets a Kustomization applies generate, from the ResourceSets as it applies them (substituted).
+  const withGenerated: ExpandObjects = (objects, spec, namespace) => {
+    if (!objects.some((o) => o.kind === "ResourceSet")) return { objects, notes: [] };
+    remember(objects, namespace);
+    const substitution = substitutionOf(spec, namespace, lookup, options.clusterVars ?? {});
+    const applied = objects.map((o) => (o.kind === "ResourceSet" ? substitutedObject({ ...o, namespace: o.namespace ?? namespace }, substitution) : o));
+    const expansion = expandResourceSets(applied, (ns) => [...inputProviders.values()].filter((p) => p.namespace === ns));
+    return { objects: [...objects, ...expansion.objects], notes: expansion.notes };
+  };
+  const rootRead = withGenerated(rootResolution.objects.filter((o) => o !== choice.object), rootSpec, rootNs);
+  const rootObjects = rootRead.objects;
   const rootNode = nodeFromObjects(choice.object, rootSpec, rootNs, rootObjects, [...rootResolution.unresolved], undefined);
   rootNode.root = choice.origin;
+  rootNode.generatorNotes = rootRead.notes;
   sources.register(rootObjects, rootNs);
+  remember(rootObjects, rootNs);
+  // A parent's post-build substitution runs over the child Kustomization objects it applies, before
+  // the child is built: the child sees the parent's values, never its `${VAR}`s.
+  const asApplied = (child: K8sObject, parent: GraphNode): K8sObject =>
+    substitutedObject(child, substitutionOf(parent.spec, parent.namespace, lookup, options.clusterVars ?? {}));
   const rootId = rootNode.id;
   const nodes: GraphNode[] = [];
   const pending: { ks: K8sObject; parent: GraphNode; ancestors: Set<string> }[] = [];
@@ -226,19 +270,20 @@ export function buildClusterGraph(repo: Repo, clusterPath: string, providers: Ch
       pending.push({ ks, parent, ancestors });
       return;
     }
-    const node = nodeOf(repo, ks, parent, cluster, verdict);
+    const node = nodeOf(repo, ks, parent, cluster, verdict, withGenerated);
     nodes.push(node);
     sources.register(node.objects, node.namespace);
+    remember(node.objects, node.namespace);
     if (ancestors.has(node.id)) return; // a Kustomization that applies itself: do not loop
     const inner = new Set(ancestors).add(node.id);
-    for (const child of node.objects) if (isFluxKustomization(child)) visit(child, node, inner, final);
+    for (const child of node.objects) if (isFluxKustomization(child)) visit(asApplied(child, node), node, inner, final);
   };
   const top = new Set([rootId]);
   for (const o of rootObjects) {
     if (!isFluxKustomization(o)) continue;
     // The committed root (or a copy of the bootstrap's) is the root node, not a child of it.
     if (`${o.namespace ?? "default"}/${o.name}` === rootId && choice.origin !== "flux-instance") continue;
-    visit(o, rootNode, top, false);
+    visit(asApplied(o, rootNode), rootNode, top, false);
   }
   // Sources defined by Kustomizations read later: retry until nothing new resolves, then give up.
   for (let before = Infinity; pending.length > 0;) {
@@ -262,13 +307,16 @@ function sourceRefOf(ks: K8sObject): string | undefined {
     : undefined;
 }
 
-function nodeOf(repo: Repo, ks: K8sObject, parent: GraphNode, cluster: string, verdict: SourceVerdict): GraphNode {
+/** A Kustomization's objects with what its ResourceSets generate, and a note on each ResourceSet. */
+type ExpandObjects = (objects: K8sObject[], spec: Json, namespace: string) => { objects: K8sObject[]; notes: GraphNode["generatorNotes"] };
+
+function nodeOf(repo: Repo, ks: K8sObject, parent: GraphNode, cluster: string, verdict: SourceVerdict, withGenerated: ExpandObjects): GraphNode {
   const spec = isRecord(ks.body.spec) ? ks.body.spec : {};
   const namespace = ks.namespace ?? "default";
   const unresolved: Unresolved[] = [];
   const sourceRef = sourceRefOf(ks);
   const rawPath = typeof spec.path === "string" && spec.path.trim() !== "" ? spec.path : undefined;
-  const path = rawPath === undefined ? undefined : substituteKnown(rawPath, substitutionValues(parent));
+  const path = rawPath;
   let objects: K8sObject[] = [];
   const notes: string[] = [];
   if (verdict.kind === "unread") {
@@ -279,15 +327,23 @@ function nodeOf(repo: Repo, ks: K8sObject, parent: GraphNode, cluster: string, v
   } else if (path === undefined) {
     // An unset spec.path is the source's root: the usual form for an artifact built for one purpose.
     objects = readPath(repo, verdict.view, ".", ks, spec, cluster, unresolved);
+  } else if (holdsUnknownValue(path)) {
+    // Substituted by its parent, from a source whose values cannot be read offline.
+    unresolved.push({ reason: "unsubstituted-path", ref: `${withUnknownValuesAsVariables(path)} (its parent substitutes it from values this check cannot read)`, source: ks.source });
   } else if (path.includes("${")) {
     unresolved.push({ reason: "unsubstituted-path", ref: path, source: ks.source });
   } else {
     objects = readPath(repo, verdict.view, path, ks, spec, cluster, unresolved);
+    if (climbsAboveRoot(path)) {
+      notes.push(`spec.path ${path} climbs above the source root; Flux joins it securely, so it reads ${fluxPath(verdict.view.repo, path) || "."}`);
+    }
   }
   if (verdict.kind === "read") {
     notes.push(...verdict.notes);
   }
-  const node = nodeFromObjects(ks, spec, namespace, objects, unresolved, parent);
+  const generated = withGenerated(objects, spec, namespace);
+  const node = nodeFromObjects(ks, spec, namespace, generated.objects, unresolved, parent);
+  node.generatorNotes = generated.notes;
   node.path = rawPath;
   node.sourceRef = sourceRef;
   node.sourceNotes = notes;
@@ -383,6 +439,7 @@ function nodeFromObjects(ks: K8sObject, spec: Json, namespace: string, objects: 
     children,
     waitedChildren,
     sourceNotes: [],
+    generatorNotes: [],
   };
 }
 

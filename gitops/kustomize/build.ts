@@ -586,7 +586,34 @@ function kustomizationPatches(s: Session, kf: KustomizationFile): { strategicMer
   return { strategicMerge, patches: entries(k.patches), json6902: entries(k.patchesJson6902), missing };
 }
 
-/** Joins a source-relative Flux `spec.path` ("./apps/dev", "apps/dev/", "./") to a repo path. */
+/**
+ * Joins a source-relative Flux `spec.path` ("./apps/dev", "apps/dev/", "./") to a repo path as
+ * kustomize-controller does: securejoin.SecureJoin(artifact dir, spec.path)
+ * (internal/controller/kustomization_controller.go@186fb3b; cyphar/filepath-securejoin v0.6.1),
+ * where `..` stops at the source root instead of leaving it: `../components/x` is `components/x`.
+ */
 export function fluxPath(repo: Repo, specPath: string): string {
-  return repo.normalize(path.posix.normalize(specPath.replace(/^\.?\/+/, "") || "."));
+  return repo.normalize(securelyJoined(specPath) || ".");
+}
+
+/** A `spec.path` joined to the source root as SecureJoin joins it, without the repository ("" is the root). */
+export function securelyJoined(specPath: string): string {
+  const segments: string[] = [];
+  for (const segment of specPath.split("/")) {
+    if (segment === "" || segment === ".") continue;
+    if (segment === "..") segments.pop();
+    else segments.push(segment);
+  }
+  return segments.join("/");
+}
+
+/** Whether a `spec.path` climbs above the source root, where SecureJoin holds it (see fluxPath). */
+export function climbsAboveRoot(specPath: string): boolean {
+  let depth = 0;
+  for (const segment of specPath.split("/")) {
+    if (segment === "..") depth -= 1;
+    else if (segment !== "" && segment !== ".") depth += 1;
+    if (depth < 0) return true;
+  }
+  return false;
 }

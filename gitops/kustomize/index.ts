@@ -8,9 +8,9 @@
  * - configmaps.ts: ConfigMap/Secret generators and their content hash;
  * - varsub.ts: Flux post-build variables.
  */
-export { fluxPath, Resolution, resolvePath } from "./build";
+export { climbsAboveRoot, fluxPath, Resolution, resolvePath, securelyJoined } from "./build";
 export { KUSTOMIZATION_FILE_NAMES, kustomizationFileIn } from "./generator";
 export { applyPatches, fluxSpecPatches, Patch } from "./patches";
 export { ResolveOptions } from "../read/sourceignore";
 export { withNamespace } from "./transformers";
-export { substituteKnown, VariableUse, variableUses } from "./varsub";
+export { VariableUse, variableUses } from "./varsub";

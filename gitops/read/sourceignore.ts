@@ -1,4 +1,3 @@
-import ignore, { Ignore } from "ignore";
 import { Repo } from "./repo";
 
 /** How the repository is turned into a Flux source artifact before anything is built from it. */
@@ -36,7 +35,7 @@ function patternLines(text: string): string[] {
 /** A group of patterns scoped to a directory ("" = the source root). */
 interface Scoped {
   dir: string;
-  matcher: Ignore;
+  patterns: GitignorePattern[];
   /** The group's names as one expression, when every pattern is a plain name glob (see nameGlobs). */
   names?: NameGlobs;
 }
@@ -74,9 +73,104 @@ function nameGlobs(lines: string[]): NameGlobs | undefined {
 }
 
 function scoped(dir: string, lines: string[]): Scoped {
-  // go-git's gitignore matcher, which source-controller uses, is case-sensitive
-  // (plumbing/format/gitignore pattern.go: wildmatch without wmCasefold); `ignore` is not by default.
-  return { dir, matcher: ignore({ ignorecase: false }).add(lines), names: nameGlobs(lines) };
+  return { dir, patterns: lines.map(parsePattern), names: nameGlobs(lines) };
+}
+
+/**
+ * One gitignore pattern as fluxcd/pkg reads it (sourceignore/gitignore/pattern.go@e2cfd1a, go-git's):
+ * `!` includes, a trailing `/` is for directories, a pattern with a slash is matched segment by
+ * segment from the start of the path (a prefix: `/*` matches every path), one without by any
+ * segment of it. Case counts (filepath.Match).
+ */
+interface GitignorePattern {
+  segments: (RegExp | "**" | "")[];
+  inclusion: boolean;
+  dirOnly: boolean;
+  isGlob: boolean;
+}
+
+/** filepath.Match of one path segment: `*`, `?`, `[...]` (`^` negates), `\\` escapes. */
+function segmentGlob(glob: string): RegExp {
+  let out = "";
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i];
+    if (c === "*") out += "[^/]*";
+    else if (c === "?") out += "[^/]";
+    else if (c === "\\" && i + 1 < glob.length) out += glob[++i].replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    else if (c === "[") {
+      const end = glob.indexOf("]", i + 2);
+      if (end < 0) return /(?!)/; // ErrBadPattern: go-git counts it as no match
+      const body = glob.slice(i + 1, end);
+      out += `[${body.replace(/\\(?!.)/g, "\\\\")}]`;
+      i = end;
+    } else out += c.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+  }
+  try {
+    return new RegExp(`^${out}$`);
+  } catch {
+    return /(?!)/;
+  }
+}
+
+function parsePattern(line: string): GitignorePattern {
+  let p = line;
+  const inclusion = p.startsWith("!");
+  if (inclusion) p = p.slice(1);
+  if (!p.endsWith("\\ ")) p = p.replace(/ +$/, "");
+  const dirOnly = p.endsWith("/");
+  if (dirOnly) p = p.slice(0, -1);
+  const isGlob = p.includes("/");
+  // globMatch: a segment holding `**` among other characters never matches.
+  const segments = p.split("/").map((seg) => (seg === "" ? "" : seg === "**" ? "**" : isGlob && seg.includes("**") ? /(?!)/ : segmentGlob(seg)));
+  return { segments, inclusion, dirOnly, isGlob };
+}
+
+/** pattern.Match: whether the pattern says anything about `path` (segments below its domain). */
+function patternMatches(pattern: GitignorePattern, path: string[], isDir: boolean): boolean {
+  if (!pattern.isGlob) {
+    // simpleNameMatch: any segment; a directory-only pattern does not take the last segment of a file.
+    const glob = pattern.segments[0] as RegExp;
+    for (let i = 0; i < path.length; i++) {
+      if (!glob.test(path[i])) continue;
+      return !(pattern.dirOnly && !isDir && i === path.length - 1);
+    }
+    return false;
+  }
+  // globMatch: segment by segment from the start; `**` lets the next segment match further on.
+  let rest = path;
+  let matched = false;
+  let canTraverse = false;
+  const segments = pattern.segments;
+  for (let i = 0; i < segments.length; i++) {
+    const seg = segments[i];
+    if (seg === "") {
+      canTraverse = false;
+      continue;
+    }
+    if (seg === "**") {
+      if (i === segments.length - 1) break;
+      canTraverse = true;
+      continue;
+    }
+    if (rest.length === 0) return false;
+    if (canTraverse) {
+      canTraverse = false;
+      while (rest.length > 0) {
+        const e = rest[0];
+        rest = rest.slice(1);
+        if (seg.test(e)) {
+          matched = true;
+          break;
+        } else if (rest.length === 0) matched = false;
+      }
+    } else {
+      if (!seg.test(rest[0])) return false;
+      matched = true;
+      rest = rest.slice(1);
+    }
+  }
+  if (matched && pattern.dirOnly && !isDir && rest.length === 0) matched = false;
+  return matched;
 }
 
 /**
@@ -126,7 +220,14 @@ export class SourceIgnore {
     return this.allNames;
   }
 
-  /** Whether `p` (repo-relative; "" is the root, never ignored) is left out: it or a directory above it is ignored. */
+  /**
+   * Whether `p` (repo-relative; "" is the root, never ignored) is left out of the artifact.
+   * source-controller walks every file and filters each path on its own, never pruning a
+   * directory (fluxcd/pkg artifact/storage/archive.go@e2cfd1a Archive: a filtered entry returns
+   * nil, not filepath.SkipDir): a file is out when the last pattern that matches it excludes it,
+   * and a directory is out only when nothing below it is in. So `/*` followed by the negated
+   * `**`-then-`flux/` pattern keeps `clusters/a/flux/x.yaml`, which git would not.
+   */
   ignored(p: string, isDirectory: boolean): boolean {
     if (p === "") return false;
     const groups = this.groupsOf();
@@ -134,8 +235,15 @@ export class SourceIgnore {
     let result = this.paths.get(key);
     if (result === undefined) {
       const slash = p.lastIndexOf("/");
-      result = (slash > 0 && this.ignored(p.slice(0, slash), true)) ||
-        (this.allNames ? this.nameIgnored(groups, p, slash, isDirectory) : this.entryIgnored(p, isDirectory));
+      if (this.allNames) {
+        // Name globs, none negated: a path is matched when any of its segments is, as its directory is.
+        result = (slash > 0 && this.ignored(p.slice(0, slash), true)) || this.nameIgnored(groups, p, slash, isDirectory);
+      } else {
+        result = this.entryIgnored(p, isDirectory);
+        if (result && isDirectory && this.repo.isDirectory(p)) {
+          result = this.repo.list(p).every((e) => this.ignored(e.path, e.isDirectory));
+        }
+      }
       this.paths.set(key, result);
     }
     return result;
@@ -156,16 +264,19 @@ export class SourceIgnore {
     return false;
   }
 
-  /** One entry's verdict with the `ignore` package: the last group with a verdict wins. */
+  /** One path's verdict, alone (sourceignore.NewMatcher: the last pattern with a verdict wins; matcher.go Match). */
   private entryIgnored(full: string, isDirectory: boolean): boolean {
-    let result = false;
-    for (const g of this.groupsOf()) {
-      if (g.dir !== "" && !full.startsWith(`${g.dir}/`)) continue;
-      const rel = g.dir === "" ? full : full.slice(g.dir.length + 1);
-      const t = g.matcher.test(rel + (isDirectory ? "/" : ""));
-      if (t.ignored) result = true;
-      else if (t.unignored) result = false;
+    const segments = full.split("/");
+    const groups = this.groupsOf();
+    for (let g = groups.length - 1; g >= 0; g--) {
+      const group = groups[g];
+      if (group.dir !== "" && !full.startsWith(`${group.dir}/`)) continue;
+      const below = group.dir === "" ? segments : segments.slice(group.dir.split("/").length);
+      for (let i = group.patterns.length - 1; i >= 0; i--) {
+        const pattern = group.patterns[i];
+        if (patternMatches(pattern, below, isDirectory)) return !pattern.inclusion;
+      }
     }
-    return result;
+    return false;
   }
 }

@@ -4,6 +4,8 @@ import { schemaProblems, SCHEMA_FLUX_MINOR } from "../flux/schema";
 import { bootstrapLeftoverKind } from "../flux/install";
 import { GraphNode } from "../flux/graph";
 import { Rule, RuleContext, findingAt } from "./context";
+import { isSopsEncrypted } from "../flux/substitution";
+import { isRecord } from "../read/yaml";
 
 /** The command that rewrites what these rules find, as the messages name it. */
 export const MIGRATE_COMMAND = "gitops-cluster migrate --repo DIR --cluster PATH --write";
@@ -97,8 +99,11 @@ export const schemaViolation: Rule = (context) => {
     if (skipped(context, o)) continue;
     const served = context.flux.apis.kinds.get(`${o.group}/${o.kind}`);
     if (served === undefined || !served.served.includes(versionOf(o.apiVersion))) continue;
-    const problems = schemaProblems(o.group, versionOf(o.apiVersion), o.kind, o.body);
-    for (const p of problems ?? []) {
+    const encrypted = isRecord(o.body.sops);
+    const body = encrypted ? withoutSopsMetadata(o.body) : o.body;
+    const problems = (schemaProblems(o.group, versionOf(o.apiVersion), o.kind, body) ?? [])
+      .filter((p) => !encrypted || !isSopsEncrypted(valueAtPointer(body, p.path)));
+    for (const p of problems) {
       const field = p.path.replace(/^\//, "").replace(/\//g, ".");
       findings.push(findingAt(
         // Against an assumed Flux (see removedApiVersion), a schema of another release is a hint.
@@ -115,3 +120,24 @@ export const schemaViolation: Rule = (context) => {
   }
   return findings;
 };
+
+/**
+ * An object carrying SOPS metadata as kustomize-controller applies it: decrypted, whatever its kind
+ * (internal/decryptor/decryptor.go@186fb3b DecryptResource: a resource with a `sops` block is
+ * decrypted as a whole and its metadata dropped), so the `sops` field is never sent. Its
+ * `ENC[...]` values decrypt to what this check cannot see: the caller does not judge them.
+ */
+function withoutSopsMetadata(body: Record<string, unknown>): Record<string, unknown> {
+  const { sops: _sops, ...rest } = body;
+  return rest;
+}
+
+/** The value at a JSON pointer ("/spec/values/x"), as the schema problems name places. */
+function valueAtPointer(body: unknown, pointer: string): unknown {
+  let node = body;
+  for (const part of pointer.split("/").slice(1)) {
+    if (!isRecord(node) && !Array.isArray(node)) return undefined;
+    node = (node as Record<string, unknown>)[part.replace(/~1/g, "/").replace(/~0/g, "~")];
+  }
+  return node;
+}

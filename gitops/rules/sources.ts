@@ -2,6 +2,7 @@ import * as path from "path";
 import { Finding } from "../model";
 import { BootstrapFile } from "../read/helmfile";
 import { Rule, findingAt } from "./context";
+import { securelyJoined } from "../kustomize";
 
 /** Where each source was read from, and what of it could not be honoured offline (notes). */
 export const sourceRead: Rule = (context) => {
@@ -14,6 +15,9 @@ export const sourceRead: Rule = (context) => {
       if (seen.has(key)) continue;
       seen.add(key);
       findings.push(findingAt("source-read", "note", node, `${node.id}: ${note}`, "nothing to fix; said so the report is honest about what it read"));
+    }
+    for (const note of node.generatorNotes) {
+      findings.push(findingAt("source-read", "note", node, note.message, "nothing to fix; said so the report is honest about what it read", note.at));
     }
   }
   return findings;
@@ -57,7 +61,7 @@ export function sourceRootHint(context: Parameters<Rule>[0], exists: (p: string)
   const ancestors: string[] = [];
   for (let d = path.posix.dirname(cluster); d !== "." && d !== ""; d = path.posix.dirname(d)) ancestors.push(d);
   for (const a of ancestors) {
-    if (!missing.every((m) => exists(path.posix.join(a, m.ref.replace(/^\.?\/+/, ""))))) continue;
+    if (!missing.every((m) => exists(path.posix.join(a, securelyJoined(m.ref))))) continue;
     return {
       root: a,
       finding: findingAt(

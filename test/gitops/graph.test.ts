@@ -78,10 +78,13 @@ describe("buildClusterGraph", () => {
       e instanceof GitopsInputError && /cluster directory clusters\/dev does not exist/.test(e.message));
   });
 
-  it("refuses a spec.path that leaves the repository, naming the Kustomization's file and line", () => {
+  it("a spec.path that climbs above the repository stops at its root (securejoin), never reads outside it", () => {
     const root = writeRepo({ "clusters/dev/ks.yaml": `# escape\n---\n${fluxKustomization("evil", { path: "../../../etc" })}` });
-    assert.throws(() => verifyRepository(root, "clusters/dev"), (e: unknown) =>
-      e instanceof GitopsInputError && e.message === "clusters/dev/ks.yaml:3: spec.path ../../../etc: path ../../../etc leaves the repository root");
+    const findings = verifyRepository(root, "clusters/dev").findings.map((f) => `${f.severity} ${f.rule} ${f.file}:${f.line} ${f.message}`);
+    assert.deepStrictEqual(findings, [
+      'error missing-path clusters/dev/ks.yaml:3 spec.path ../../../etc of flux-system/evil does not exist in the repository: Flux reports "kustomization path not found"',
+      "note source-read clusters/dev/ks.yaml:3 flux-system/evil: spec.path ../../../etc climbs above the source root; Flux joins it securely, so it reads etc",
+    ]);
   });
 
   it("passes a YAML error on with the file and line", () => {
@@ -188,13 +191,24 @@ describe("unsubstituted-variable", () => {
       { postBuild: { substitute: { TEAM: "a" }, substituteFrom: [{ kind: "ConfigMap", name: "cluster-vars" }] } },
       cm("  region: ${AWS_REGION}\n  team: ${TEAM}\n  tier: ${TIER:=web}\n  script: echo $${HOME}\n"),
     );
-    assert.deepStrictEqual(brief(root), []);
+    assert.deepStrictEqual(brief(root, { bootstrap: "stack" }), []);
   });
 
-  it("uses the cluster-vars names the options give", () => {
+  it("uses the cluster-vars names the options give, when verifying for the stack", () => {
     const root = withConfig({ postBuild: { substituteFrom: [{ kind: "ConfigMap", name: "cluster-vars" }] } }, cm("  zone: ${ZONE}\n"));
-    assert.deepStrictEqual(brief(root, { clusterVars: ["ZONE"] }), []);
-    assert.deepStrictEqual(brief(root), ["error unsubstituted-variable flux-system/app app/cm.yaml:1"]);
+    assert.deepStrictEqual(brief(root, { clusterVars: ["ZONE"], bootstrap: "stack" }), []);
+    assert.deepStrictEqual(brief(root, { bootstrap: "stack" }), ["error unsubstituted-variable flux-system/app app/cm.yaml:1"]);
+  });
+
+  it("committed, a cluster-vars the repository does not hold is made outside it (Terraform, a script): its variables are unknown, a warning", () => {
+    const root = withConfig({ postBuild: { substituteFrom: [{ kind: "ConfigMap", name: "cluster-vars" }] } }, cm("  region: ${AWS_REGION}\n"));
+    assert.deepStrictEqual(brief(root), ["warning unsubstituted-variable flux-system/app app/cm.yaml:1"]);
+    const held = writeRepo({
+      "clusters/dev/app.yaml": fluxKustomization("app", { path: "./app", postBuild: { substituteFrom: [{ kind: "ConfigMap", name: "cluster-vars" }] } }),
+      "clusters/dev/vars.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cluster-vars, namespace: flux-system}\ndata: {AWS_REGION: eu-west-1}\n",
+      "app/cm.yaml": cm("  region: ${AWS_REGION}\n  zone: ${ZONE}\n"),
+    });
+    assert.deepStrictEqual(brief(held), ["error unsubstituted-variable flux-system/app app/cm.yaml:1"]);
   });
 
   it("without postBuild, a name that is not a cluster variable may be meant literally: a warning", () => {

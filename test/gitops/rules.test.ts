@@ -18,7 +18,10 @@ const expected: Record<string, { severity: string; kustomization: string; file: 
   "deletion-not-waited": { severity: "warning", kustomization: "flux-system/web", file: "apps/data/web.yaml", line: 1 },
 };
 
-const verify = (fixture: string) => verifyRepository(path.join(FIXTURES, fixture), "clusters/dev");
+/** cluster-vars is the stack's only when verifying for the stack: that fixture's variables come from it. */
+const STACK_FIXTURES = new Set(["unsubstituted-variable/broken", "unsubstituted-variable/fixed"]);
+const verify = (fixture: string) =>
+  verifyRepository(path.join(FIXTURES, fixture), "clusters/dev", STACK_FIXTURES.has(fixture) ? { bootstrap: "stack" } : {});
 
 describe("ordering rules on the fixture repositories", () => {
   for (const [rule, want] of Object.entries(expected)) {
@@ -50,7 +53,9 @@ describe("ordering rules on the fixture repositories", () => {
   });
 
   it("resolution fixture (overlays, generators, components, .sourceignore, a parent's patches) verifies clean", () => {
-    const result = verify("resolution");
+    // apps' path `./apps/${APP_ENV:=dev}` is substituted by the root that applies it (Flux substitutes
+    // a child Kustomization in its parent): the stack's root does, a root with no postBuild would not.
+    const result = verifyRepository(path.join(FIXTURES, "resolution"), "clusters/dev", { bootstrap: "stack" });
     assert.deepStrictEqual(result.findings, []);
     assert.deepStrictEqual(result.kustomizations.map((k) => [k.id, k.waits, k.objects.length]),
       [["flux-system/infra-controllers", true, 8], ["flux-system/infra-configs", true, 3], ["flux-system/apps", true, 3],

@@ -13,7 +13,7 @@ function everyPath(repo: Repo, dir = "", out: Array<[string, boolean]> = []): Ar
 }
 
 /**
- * The name-glob fast path against the `ignore` package on every path of the tree (and the same
+ * The name-glob fast path against the full go-git matcher on every path of the tree (and the same
  * paths asked as the other kind of entry): the verdicts must be equal. Returns the topmost ignored paths.
  */
 function compareBoth(files: Record<string, string>, ignore?: string): { fast: boolean; ignored: string[] } {
@@ -58,7 +58,7 @@ const tree: Record<string, string> = {
   "infra/drafts.yaml": "",
 };
 
-describe("SourceIgnore: name globs decided without the ignore package, with the same verdicts", () => {
+describe("SourceIgnore: name globs decided by name alone, with the full matcher's verdicts", () => {
   it("Flux's default and VCS exclusions (no pattern of the repository's own) take the fast path", () => {
     const { fast, ignored } = compareBoth(tree);
     assert.strictEqual(fast, true);
@@ -106,7 +106,7 @@ describe("SourceIgnore: name globs decided without the ignore package, with the 
     ["a bracket class", "[xy].yaml\n", "apps/x.yaml", "apps/xy.yaml"],
     ["a trailing `**`", "apps/drafts/**\n", "apps/drafts/b.yaml", "infra/drafts.yaml"],
   ] as const) {
-    it(`${what} falls back to the ignore package for the whole source`, () => {
+    it(`${what} sends the whole source to the full matcher`, () => {
       const { fast, ignored } = compareBoth({ ...tree, ".sourceignore": patterns });
       assert.strictEqual(fast, false);
       assert.ok(ignored.some((p) => p === expectIgnored || expectIgnored.startsWith(p)), `${expectIgnored} ignored: ${ignored.join(" ")}`);
@@ -114,8 +114,27 @@ describe("SourceIgnore: name globs decided without the ignore package, with the 
     });
   }
 
-  it("one group that is not name globs sends every path to the ignore package", () => {
+  it("one group that is not name globs sends every path to the full matcher", () => {
     const { fast } = compareBoth({ ...tree, "apps/.sourceignore": "drafts/\n", "infra/.sourceignore": "/tmp\n" });
     assert.strictEqual(fast, false);
+  });
+});
+
+describe("SourceIgnore: each path matched on its own, as source-controller archives (fluxcd/pkg artifact/storage/archive.go)", () => {
+  const files = {
+    "clusters/a/b/flux/ks.yaml": "", "clusters/a/other.yaml": "", "clusters/a/scratch/x.yaml": "",
+    "docs/keep.yaml": "", "docs/drop.yaml": "",
+  };
+
+  it("`/*` then a negated `**`/flux/ keeps the files under any flux/ directory; a directory is out only when nothing below it is in", () => {
+    const ignore = new SourceIgnore(new Repo(writeRepo({ ...files, ".sourceignore": "/*\n!**/flux/\n" })));
+    assert.deepStrictEqual(
+      ["clusters/a/b/flux/ks.yaml", "clusters/a/other.yaml", "docs/keep.yaml"].map((p) => ignore.ignored(p, false)), [false, true, true]);
+    assert.deepStrictEqual(["clusters", "clusters/a/b/flux", "clusters/a/scratch", "docs"].map((p) => ignore.ignored(p, true)), [false, false, true, true]);
+  });
+
+  it("the last matching pattern wins, whatever the order of a file and its directory", () => {
+    const ignore = new SourceIgnore(new Repo(writeRepo({ ...files, ".sourceignore": "!docs/keep.yaml\ndocs/\n!keep.yaml\n" })));
+    assert.deepStrictEqual(["docs/keep.yaml", "docs/drop.yaml"].map((p) => ignore.ignored(p, false)), [false, true]);
   });
 });
