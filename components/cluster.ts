@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as eks from "@pulumi/eks";
 import * as pulumi from "@pulumi/pulumi";
 import type { ControlPlaneLogType, NodeGroupSettings, PipelineRoles } from "../stacks/types";
-import { accessGrants, grantsWithoutCaller, type AccessGrant } from "./access-entries";
+import { accessGrants, accessPlan, type AccessGrant } from "./access-entries";
 import { nodeLaunchTemplateArgs, type NodeMetadataHopLimit } from "./node-launch-template";
 
 export interface ClusterArgs {
@@ -47,6 +47,12 @@ export interface ClusterArgs {
    * https://docs.aws.amazon.com/eks/latest/userguide/access-policy-permissions.html
    */
   pipelineRoles?: PipelineRoles;
+  /**
+   * The IAM principal (role or user ARN) that created the cluster: EKS made it cluster admin itself
+   * (pulumi-eks 4.3 sets bootstrapClusterCreatorAdminPermissions), so no entry is declared for it.
+   * Fixed for the cluster's life, whoever runs later updates. Default none (every grant declared).
+   */
+  creatorPrincipalArn?: string;
   /**
    * Credentials the Kubernetes provider's kubeconfig uses for `aws eks get-token`: the stack's
    * `aws:profile` and the role of `aws:assumeRoles`, so the cluster is reached as the same
@@ -120,7 +126,9 @@ export class Cluster extends pulumi.ComponentResource {
   /** Kubeconfig for this program's Kubernetes providers: the stack's AWS profile and role; a secret. */
   public readonly providerKubeconfig: pulumi.Output<string>;
   /** The principals given access entries here (the creator of the cluster left out), with their policy. */
-  public readonly accessEntries: pulumi.Output<{ principalArn: string; policy: string }[]>;
+  public readonly accessEntries: pulumi.Output<{ principalArn: string; policy: string; kubernetesGroups: string[] }[]>;
+  /** The access entries declared, by principal: what the Kubernetes providers of other components wait for. */
+  public readonly accessResources: pulumi.Resource[];
   public readonly oidcProviderArn: pulumi.Output<string>;
   /** The managed node groups: depend on these for anything that needs nodes. */
   public readonly nodeGroups: eks.ManagedNodeGroup[];
@@ -174,7 +182,11 @@ export class Cluster extends pulumi.ComponentResource {
       tags: a.tags,
     }, { ...child, protect: a.protect });
 
-    this.accessEntries = this.declareAccessEntries(name, cluster, accessGrants(a.adminPrincipalArns, a.pipelineRoles), partition);
+    const plan = accessPlan(accessGrants(a.adminPrincipalArns, a.pipelineRoles), a.creatorPrincipalArn);
+    this.accessResources = this.declareAccessEntries(name, cluster, plan.declared, partition);
+    this.accessEntries = pulumi.output(
+      plan.declared.map((g) => ({ principalArn: g.principalArn, policy: g.policy, kubernetesGroups: g.kubernetesGroups })),
+    );
 
     const roleArnOf = (group: string): pulumi.Input<string> =>
       a.nodeRoleArns && Object.hasOwn(a.nodeRoleArns, group) ? a.nodeRoleArns[group] : a.nodeRoleArn;
@@ -236,49 +248,33 @@ export class Cluster extends pulumi.ComponentResource {
   }
 
   /**
-   * One AccessEntry and policy association per grant, except for the principal running this
-   * update when it is the one EKS already made admin as the cluster's creator (see
-   * grantsWithoutCaller). Declared here rather than through pulumi-eks's `accessEntries`, whose
-   * keys must be known before the caller is; the aliases keep entries pulumi-eks created.
+   * One AccessEntry and policy association per declared grant: from settings alone, so every
+   * principal that runs the program declares the same entries (nothing created inside an apply).
+   * Declared here rather than through pulumi-eks's `accessEntries`; the aliases keep entries an
+   * earlier version created under the eks component.
    */
-  private declareAccessEntries(
-    name: string,
-    cluster: eks.Cluster,
-    all: AccessGrant[],
-    partition: pulumi.Output<string>,
-  ): pulumi.Output<{ principalArn: string; policy: string }[]> {
+  private declareAccessEntries(name: string, cluster: eks.Cluster, grants: AccessGrant[], partition: pulumi.Output<string>): pulumi.Resource[] {
     const child = { parent: this };
-    const callerArn = aws.getCallerIdentityOutput({}, child).arn;
-    const issuerArn = aws.iam.getSessionContextOutput({ arn: callerArn }, child).issuerArn;
-    return issuerArn.apply((issuer) => {
-      const { grants, leftOut } = grantsWithoutCaller(all, issuer);
-      if (leftOut) {
-        pulumi.log.info(
-          `${leftOut.principalArn} runs this update: no access entry declared for it, EKS gives the cluster's creator ` +
-            "cluster admin itself (bootstrapClusterCreatorAdminPermissions)",
-          this,
-        );
-      }
-      for (const grant of grants) {
-        const oldEntryName = `${name}-eks-${grant.key}`;
-        const entry = new aws.eks.AccessEntry(`${name}-${grant.key}`, {
-          clusterName: cluster.eksCluster.name,
-          principalArn: grant.principalArn,
-          type: "STANDARD",
-        }, { ...child, aliases: [{ name: oldEntryName, parent: cluster }] });
-        const association = grant.policy === "AmazonEKSClusterAdminPolicy" ? "admin" : "view";
-        new aws.eks.AccessPolicyAssociation(`${name}-${grant.key}-${association}`, {
-          clusterName: cluster.eksCluster.name,
-          principalArn: entry.principalArn,
-          policyArn: pulumi.interpolate`arn:${partition}:eks::aws:cluster-access-policy/${grant.policy}`,
-          accessScope: { type: "cluster" },
-        }, {
-          ...child,
-          dependsOn: [entry],
-          aliases: [{ name: `${oldEntryName}-${association}`, parent: pulumi.createUrn(oldEntryName, "aws:eks/accessEntry:AccessEntry", cluster.urn) }],
-        });
-      }
-      return grants.map((grant) => ({ principalArn: grant.principalArn, policy: grant.policy }));
+    return grants.flatMap((grant) => {
+      const oldEntryName = `${name}-eks-${grant.key}`;
+      const entry = new aws.eks.AccessEntry(`${name}-${grant.key}`, {
+        clusterName: cluster.eksCluster.name,
+        principalArn: grant.principalArn,
+        type: "STANDARD",
+        kubernetesGroups: grant.kubernetesGroups.length > 0 ? grant.kubernetesGroups : undefined,
+      }, { ...child, aliases: [{ name: oldEntryName, parent: cluster }] });
+      const association = grant.policy === "AmazonEKSClusterAdminPolicy" ? "admin" : "view";
+      const policy = new aws.eks.AccessPolicyAssociation(`${name}-${grant.key}-${association}`, {
+        clusterName: cluster.eksCluster.name,
+        principalArn: entry.principalArn,
+        policyArn: pulumi.interpolate`arn:${partition}:eks::aws:cluster-access-policy/${grant.policy}`,
+        accessScope: { type: "cluster" },
+      }, {
+        ...child,
+        dependsOn: [entry],
+        aliases: [{ name: `${oldEntryName}-${association}`, parent: pulumi.createUrn(oldEntryName, "aws:eks/accessEntry:AccessEntry", cluster.urn) }],
+      });
+      return [entry, policy];
     });
   }
 }

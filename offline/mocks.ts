@@ -15,7 +15,15 @@ export interface MockContext {
   /** AWS region of the stack (`aws:region`). */
   region: string;
   accountId: string;
+  /** What getCallerIdentity answers; default DEFAULT_CALLER in the context's partition and account. */
+  callerArn?: string;
 }
+
+/**
+ * The principal the offline plan runs as by default: a session of the administrators' role that
+ * both stack files name (Pulumi.<stack>.yaml, cluster.adminPrincipalArns).
+ */
+export const DEFAULT_CALLER_ROLE = "PlatformAdmin";
 
 /** What a provider receives when a resource is registered, as the mocks saw it. */
 export interface Registration {
@@ -330,7 +338,7 @@ export function offlineMocks(ctx: MockContext, onRegister?: (r: Registration) =>
           return {
             id: ctx.accountId,
             accountId: ctx.accountId,
-            arn: `arn:${partition}:sts::${ctx.accountId}:assumed-role/platform-admin/offline-plan`,
+            arn: ctx.callerArn ?? `arn:${partition}:sts::${ctx.accountId}:assumed-role/${DEFAULT_CALLER_ROLE}/offline-plan`,
             userId: "AROAOFFLINEPLAN:offline-plan",
           };
         case "aws:index/getAvailabilityZones:getAvailabilityZones":

@@ -188,9 +188,11 @@ function readCluster(
     "adminPrincipalArns",
     "protect",
     "pipelineRoles",
+    "creatorPrincipalArn",
     "nodeMetadataHopLimit",
     "encryptNodeVolumes",
   ]);
+  const pipelineRoles = readPipelineRoles(r, fields);
   const cluster: ClusterSettings = {
     name: fields.str("name", defaultName, EKS_CLUSTER_NAME),
     kubernetesVersion: fields.str("kubernetesVersion", defaults.kubernetesVersion, KUBERNETES_VERSION),
@@ -207,12 +209,24 @@ function readCluster(
       r.str(at, item, undefined, IAM_PRINCIPAL_ARN),
     ),
     protect: fields.bool("protect", defaults.protect),
-    pipelineRoles: readPipelineRoles(r, fields),
+    pipelineRoles,
+    creatorPrincipalArn: fields.has("creatorPrincipalArn")
+      ? fields.str("creatorPrincipalArn", undefined, IAM_PRINCIPAL_ARN)
+      : pipelineRoles.deploy,
     nodeMetadataHopLimit: fields.int("nodeMetadataHopLimit", defaults.nodeMetadataHopLimit, { min: 1, max: 2 }) as 1 | 2,
     encryptNodeVolumes: fields.bool("encryptNodeVolumes", defaults.encryptNodeVolumes),
   };
   reportDuplicates(r, fields.key("logTypes"), cluster.logTypes);
   reportDuplicates(r, fields.key("adminPrincipalArns"), cluster.adminPrincipalArns);
+  // EKS made the creator admin itself; an entry declared for it too would fail with 409. Who that
+  // is must be known whoever runs the program (components/access-entries.ts).
+  if (cluster.adminPrincipalArns.length > 0 && !cluster.creatorPrincipalArn) {
+    r.report(
+      fields.key("creatorPrincipalArn"),
+      "is required when cluster.adminPrincipalArns is set and cluster.pipelineRoles.deploy is not (expected the IAM role or " +
+        "user ARN that runs the first `pulumi up`: EKS makes it cluster admin itself, so the stack declares no entry for it)",
+    );
+  }
   checkEndpoints(r, cluster);
   // The node role's name is fixed so its ARN is known at preview (see checkDedicatedRoleName).
   const roleName = sharedRoleName(cluster.name);

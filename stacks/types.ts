@@ -88,6 +88,11 @@ export interface ClusterSettings {
   protect: boolean;
   /** Roles of the deploy and preview pipelines, given access entries. */
   pipelineRoles: PipelineRoles;
+  /**
+   * The IAM principal that creates the cluster (default: pipelineRoles.deploy). EKS makes it admin
+   * itself, so no access entry is declared for it, whoever runs later updates.
+   */
+  creatorPrincipalArn?: string;
   /** IMDS hop limit of the nodes: 1 (production) keeps pods off the node role; 2 (development). */
   nodeMetadataHopLimit: 1 | 2;
   /** Encrypt the nodes' root volumes (production). */

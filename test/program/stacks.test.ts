@@ -73,9 +73,10 @@ describe("the stack program", () => {
         for (const group of ofType(run(), "eks:index:ManagedNodeGroup")) assert.deepStrictEqual(group.inputs.subnetIds, privateIds);
       });
 
-      it("makes FluxBootstrap and its Kubernetes provider depend on every node group, so Flux is destroyed first", () => {
-        const groups = ofType(run(), "eks:index:ManagedNodeGroup").map((g) => g.urn).sort();
-        assert.ok(groups.length > 0);
+      it("makes FluxBootstrap and its Kubernetes provider depend on every node group and access entry, so Flux is destroyed first", () => {
+        const access = ["aws:eks/accessEntry:AccessEntry", "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"];
+        const groups = ["eks:index:ManagedNodeGroup", ...access].flatMap((type) => ofType(run(), type)).map((g) => g.urn).sort();
+        assert.ok(ofType(run(), "eks:index:ManagedNodeGroup").length > 0 && ofType(run(), access[0]).length > 0);
         assert.deepStrictEqual([...only(run(), "gitops-cluster:index:FluxBootstrap").dependsOn].sort(), groups);
         assert.deepStrictEqual([...only(run(), "pulumi:providers:kubernetes", "flux-k8s").dependsOn].sort(), groups);
       });

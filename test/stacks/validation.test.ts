@@ -90,7 +90,7 @@ describe("stack settings validation", () => {
 
     it("rejects a scalar where an object is expected", () => {
       assert.deepEqual(problemsOf({ ...dev(), cluster: "acme" }), [
-        'gitops-cluster:cluster must be an object with keys name, kubernetesVersion, endpointPublicAccess, endpointPrivateAccess, publicAccessCidrs, secretsEncryption, logTypes, adminPrincipalArns, protect, pipelineRoles, nodeMetadataHopLimit, encryptNodeVolumes (got "acme")',
+        'gitops-cluster:cluster must be an object with keys name, kubernetesVersion, endpointPublicAccess, endpointPrivateAccess, publicAccessCidrs, secretsEncryption, logTypes, adminPrincipalArns, protect, pipelineRoles, creatorPrincipalArn, nodeMetadataHopLimit, encryptNodeVolumes (got "acme")',
       ]);
     });
 
@@ -224,7 +224,10 @@ describe("stack settings validation", () => {
 
     it("takes IAM role or user ARNs as admin principals", () => {
       const config = changed(dev(), (c) => {
-        c.cluster = { adminPrincipalArns: ["arn:aws:iam::123456789012:user/alice", "arn:aws:sts::123456789012:assumed-role/Admin/x"] };
+        c.cluster = {
+          adminPrincipalArns: ["arn:aws:iam::123456789012:user/alice", "arn:aws:sts::123456789012:assumed-role/Admin/x"],
+          creatorPrincipalArn: "arn:aws:iam::123456789012:user/alice",
+        };
       });
       assert.deepEqual(problemsOf(config), [
         'gitops-cluster:cluster.adminPrincipalArns[1] must be an IAM role or user ARN such as arn:aws:iam::123456789012:role/Admin (got "arn:aws:sts::123456789012:assumed-role/Admin/x")',
@@ -615,6 +618,20 @@ describe("stack settings validation", () => {
       const both = roles.deploy;
       assert.deepEqual(problemsOf(changed(dev(), (c) => (c.cluster = { pipelineRoles: { deploy: both, preview: both } }))), [
         `gitops-cluster:cluster.pipelineRoles.preview must differ from cluster.pipelineRoles.deploy (got "${both}" for both): preview only reads`,
+      ]);
+    });
+
+    it("records the cluster's creator: the deploy role by default, required when only people are admins", () => {
+      const deploy = "arn:aws:iam::123456789012:role/ci-deploy";
+      const admin = "arn:aws:iam::123456789012:role/Admin";
+      assert.equal(parseSettings(changed(dev(), (c) => (c.cluster = { pipelineRoles: { deploy } })), "development").cluster.creatorPrincipalArn, deploy);
+      const set = parseSettings(changed(dev(), (c) => (c.cluster = { adminPrincipalArns: [admin], creatorPrincipalArn: admin, pipelineRoles: { deploy } })), "development");
+      assert.equal(set.cluster.creatorPrincipalArn, admin);
+      const problems = problemsOf(changed(dev(), (c) => (c.cluster = { adminPrincipalArns: [admin] })));
+      assert.equal(problems.length, 1, problems.join("\n"));
+      assert.ok(problems[0].startsWith("gitops-cluster:cluster.creatorPrincipalArn is required when cluster.adminPrincipalArns is set"), problems[0]);
+      assert.deepEqual(problemsOf(changed(dev(), (c) => (c.cluster = { creatorPrincipalArn: "arn:aws:sts::123456789012:assumed-role/Admin/x" }))), [
+        'gitops-cluster:cluster.creatorPrincipalArn must be an IAM role or user ARN such as arn:aws:iam::123456789012:role/Admin (got "arn:aws:sts::123456789012:assumed-role/Admin/x")',
       ]);
     });
 
