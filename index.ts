@@ -133,6 +133,8 @@ export = async () => {
     // The controllers the repository needs (image automation, source-watcher), or flux.components.
     flux: { ...settings.flux, components: ordering.result.fluxComponents ?? settings.flux.components },
     rootDependsOn: addons.ready,
+    // The Load Balancer Controller's Service webhook fails every Service create until it answers.
+    afterWebhooks: addons.webhooks,
   }, { dependsOn: [...cluster.nodeGroups, ...cluster.accessResources] });
 
   // The preview role's server-side dry runs, and nothing that persists (components/preview-access.ts).

@@ -70,6 +70,11 @@ export interface PodIdentityPlan {
 export class PlatformAddons extends pulumi.ComponentResource {
   /** Everything the root Kustomization must wait for, and outlive on destroy. */
   public readonly ready: pulumi.Resource[];
+  /**
+   * Releases that register admission webhooks with `failurePolicy: Fail`, ready once the webhook
+   * answers (Helm waits for the pods): what creates Services (and the rest they match) waits for them.
+   */
+  public readonly webhooks: pulumi.Resource[];
   /** The associations, for the plan. */
   public readonly podIdentities: PodIdentityPlan[];
   /** Charts installed here, with the setting that switches each off (verify's chart-installed-by-stack). */
@@ -82,6 +87,7 @@ export class PlatformAddons extends pulumi.ComponentResource {
     const versionOf = (addon: EksAddonName) => addons.versions[addon] ?? EKS_ADDON_VERSIONS[addon];
     const afterNodes = args.nodeGroups;
     const ready: pulumi.Resource[] = [];
+    const webhooks: pulumi.Resource[] = [];
 
     const addon = (addonName: EksAddonName, dependsOn: pulumi.Resource[], extra: Partial<aws.eks.AddonArgs> = {}) => {
       const created = new aws.eks.Addon(`${name}-${addonName}`, {
@@ -170,9 +176,13 @@ export class PlatformAddons extends pulumi.ComponentResource {
         dependsOn: [...afterNodes, ...(agent ? [agent] : []), identities.get("aws-load-balancer-controller")!.association],
       });
       ready.push(controller);
+      // mservice.elbv2.k8s.aws fails every Service create, in every namespace, until the
+      // controller serves it (chart 3.5.0 templates/webhook.yaml; aws-load-balancer-controller#4140).
+      webhooks.push(controller);
     }
 
     this.ready = ready;
+    this.webhooks = webhooks;
     this.installedCharts = addons.loadBalancerController
       ? [{ chart: LOAD_BALANCER_CONTROLLER_CHART.chart, setting: "gitops-cluster:addons.loadBalancerController" }]
       : [];
