@@ -91,6 +91,7 @@ export = async () => {
     endpointPublicAccess: settings.cluster.endpointPublicAccess,
     endpointPrivateAccess: settings.cluster.endpointPrivateAccess,
     publicAccessCidrs: settings.cluster.publicAccessCidrs,
+    privateEndpointAccess: settings.cluster.privateEndpointAccess,
     secretsEncryption: settings.cluster.secretsEncryption,
     logTypes: settings.cluster.logTypes,
     adminPrincipalArns: settings.cluster.adminPrincipalArns,

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as eks from "@pulumi/eks";
 import * as pulumi from "@pulumi/pulumi";
-import type { ControlPlaneLogType, NodeGroupSettings, PipelineRoles } from "../stacks/types";
+import type { ControlPlaneLogType, NodeGroupSettings, PipelineRoles, PrivateEndpointAccess } from "../stacks/types";
 import { accessGrants, accessPlan, type AccessGrant } from "./access-entries";
 import { nodeLaunchTemplateArgs, type NodeMetadataHopLimit } from "./node-launch-template";
 
@@ -25,6 +25,13 @@ export interface ClusterArgs {
   endpointPrivateAccess?: boolean;
   /** CIDRs allowed to reach the public endpoint (ignored when it is off). Default none. */
   publicAccessCidrs?: string[];
+  /**
+   * Sources allowed on 443 to the private endpoint, as ingress rules on the cluster security group
+   * EKS creates (the one on the endpoint's network interfaces). With `skipDefaultSecurityGroups`
+   * that group admits only itself (the nodes), so a runner, VPN or bastion in the VPC needs a rule
+   * here. Default none. https://docs.aws.amazon.com/eks/latest/userguide/sec-group-reqs.html
+   */
+  privateEndpointAccess?: PrivateEndpointAccess;
   /**
    * Envelope-encrypt Kubernetes secrets with a KMS key created here (rotation on). Default false.
    * https://docs.aws.amazon.com/eks/latest/userguide/envelope-encryption.html
@@ -93,6 +100,7 @@ const defaults = {
   endpointPublicAccess: false,
   endpointPrivateAccess: true,
   publicAccessCidrs: [] as string[],
+  privateEndpointAccess: { cidrs: [], securityGroupIds: [] } as PrivateEndpointAccess,
   secretsEncryption: false,
   logTypes: [] as ControlPlaneLogType[],
   adminPrincipalArns: [] as string[],
@@ -127,6 +135,8 @@ export class Cluster extends pulumi.ComponentResource {
   public readonly providerKubeconfig: pulumi.Output<string>;
   /** The principals given access entries here (the creator of the cluster left out), with their policy. */
   public readonly accessEntries: pulumi.Output<{ principalArn: string; policy: string; kubernetesGroups: string[] }[]>;
+  /** Ingress rules on 443 to the private endpoint, one per source of `privateEndpointAccess`. */
+  public readonly endpointRules: aws.vpc.SecurityGroupIngressRule[];
   /** The access entries declared, by principal: what the Kubernetes providers of other components wait for. */
   public readonly accessResources: pulumi.Resource[];
   public readonly oidcProviderArn: pulumi.Output<string>;
@@ -181,6 +191,8 @@ export class Cluster extends pulumi.ComponentResource {
       skipDefaultSecurityGroups: true,
       tags: a.tags,
     }, { ...child, protect: a.protect });
+
+    this.endpointRules = a.endpointPrivateAccess ? this.declareEndpointRules(name, cluster, a.privateEndpointAccess, a.tags) : [];
 
     const plan = accessPlan(accessGrants(a.adminPrincipalArns, a.pipelineRoles), a.creatorPrincipalArn);
     this.accessResources = this.declareAccessEntries(name, cluster, plan.declared, partition);
@@ -245,6 +257,25 @@ export class Cluster extends pulumi.ComponentResource {
       oidcProviderArn: this.oidcProviderArn,
       nodeGroupNames: this.nodeGroupNames,
     });
+  }
+
+  /** One rule per source, named after it, so a source added or removed touches its rule only. */
+  private declareEndpointRules(name: string, cluster: eks.Cluster, access: PrivateEndpointAccess, tags: Record<string, string>): aws.vpc.SecurityGroupIngressRule[] {
+    const securityGroupId = cluster.eksCluster.vpcConfig.clusterSecurityGroupId;
+    const rule = (source: string, from: Pick<aws.vpc.SecurityGroupIngressRuleArgs, "cidrIpv4" | "referencedSecurityGroupId">) =>
+      new aws.vpc.SecurityGroupIngressRule(`${name}-endpoint-${source.replace(/[^A-Za-z0-9]+/g, "-")}`, {
+        securityGroupId,
+        ipProtocol: "tcp",
+        fromPort: 443,
+        toPort: 443,
+        description: `Kubernetes API (private endpoint) from ${source}`,
+        ...from,
+        tags,
+      }, { parent: this });
+    return [
+      ...access.cidrs.map((cidr) => rule(cidr, { cidrIpv4: cidr })),
+      ...access.securityGroupIds.map((id) => rule(id, { referencedSecurityGroupId: id })),
+    ];
   }
 
   /**

@@ -109,6 +109,7 @@ const DEVELOPMENT: EnvironmentDefaults = {
     endpointPublicAccess: true,
     endpointPrivateAccess: true,
     publicAccessCidrs: ["0.0.0.0/0"],
+    privateEndpointAccess: { cidrs: [], securityGroupIds: [] },
     secretsEncryption: false,
     logTypes: ["api", "audit"],
     adminPrincipalArns: [],
@@ -154,6 +155,7 @@ const PRODUCTION: EnvironmentDefaults = {
     // opens the public endpoint to named CIDRs.
     endpointPublicAccess: false,
     publicAccessCidrs: [],
+    privateEndpointAccess: { cidrs: [], securityGroupIds: [] },
     secretsEncryption: true,
     logTypes: [...CONTROL_PLANE_LOG_TYPES],
     protect: true,

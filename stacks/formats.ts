@@ -28,6 +28,7 @@ export const IAM_PRINCIPAL_ARN = matching(
   /^arn:aws(-cn|-us-gov|-iso|-iso-[a-z])?:iam::\d{12}:(role|user)\/[\w+=,.@\/-]+$/,
   "an IAM role or user ARN such as arn:aws:iam::123456789012:role/Admin",
 );
+export const SECURITY_GROUP_ID = matching(/^sg-([0-9a-f]{8}|[0-9a-f]{17})$/, "a security group id such as sg-0abc1234def567890");
 export const VPC_ID = matching(/^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/, "a VPC id such as vpc-0abc1234def567890");
 export const SUBNET_ID = matching(
   /^subnet-([0-9a-f]{8}|[0-9a-f]{17})$/,

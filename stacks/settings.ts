@@ -35,6 +35,7 @@ import {
   GIT_BRANCH,
   GITHUB_NAME,
   IAM_PRINCIPAL_ARN,
+  SECURITY_GROUP_ID,
   INSTANCE_TYPE,
   KUBERNETES_VERSION,
   LABEL_KEY,
@@ -67,6 +68,7 @@ import type {
   NodeGroupSettings,
   NodeTaint,
   PipelineRoles,
+  PrivateEndpointAccess,
   Settings,
 } from "./types";
 
@@ -183,6 +185,7 @@ function readCluster(
     "endpointPublicAccess",
     "endpointPrivateAccess",
     "publicAccessCidrs",
+    "endpointAccess",
     "secretsEncryption",
     "logTypes",
     "adminPrincipalArns",
@@ -193,14 +196,17 @@ function readCluster(
     "encryptNodeVolumes",
   ]);
   const pipelineRoles = readPipelineRoles(r, fields);
+  const endpointAccess = readEndpointAccess(r, fields);
+  const publicCidrsAt = endpointAccess.publicCidrs ? `${fields.key("endpointAccess")}.publicCidrs` : fields.key("publicAccessCidrs");
   const cluster: ClusterSettings = {
     name: fields.str("name", defaultName, EKS_CLUSTER_NAME),
     kubernetesVersion: fields.str("kubernetesVersion", defaults.kubernetesVersion, KUBERNETES_VERSION),
     endpointPublicAccess: fields.bool("endpointPublicAccess", defaults.endpointPublicAccess),
     endpointPrivateAccess: fields.bool("endpointPrivateAccess", defaults.endpointPrivateAccess),
-    publicAccessCidrs: fields.list("publicAccessCidrs", defaults.publicAccessCidrs, (at, item) =>
-      readCidr(r, at, item, undefined),
-    ),
+    publicAccessCidrs:
+      endpointAccess.publicCidrs ??
+      fields.list("publicAccessCidrs", defaults.publicAccessCidrs, (at, item) => readCidr(r, at, item, undefined)),
+    privateEndpointAccess: endpointAccess.private,
     secretsEncryption: fields.bool("secretsEncryption", defaults.secretsEncryption),
     logTypes: fields.list("logTypes", defaults.logTypes, (at, item) =>
       r.oneOf(at, item, CONTROL_PLANE_LOG_TYPES, undefined),
@@ -227,7 +233,8 @@ function readCluster(
         "user ARN that runs the first `pulumi up`: EKS makes it cluster admin itself, so the stack declares no entry for it)",
     );
   }
-  checkEndpoints(r, cluster);
+  publicCidrsKey.set(cluster, publicCidrsAt.replace(/^gitops-cluster:/, ""));
+  checkEndpoints(r, cluster, publicCidrsAt);
   // The node role's name is fixed so its ARN is known at preview (see checkDedicatedRoleName).
   const roleName = sharedRoleName(cluster.name);
   if (r.ok(fields.key("name")) && roleName.length > 64) {
@@ -254,19 +261,56 @@ function readPipelineRoles(r: Reader, cluster: Section): PipelineRoles {
   return roles;
 }
 
-function checkEndpoints(r: Reader, cluster: ClusterSettings): void {
-  const [publicAt, privateAt, cidrsAt] = [
-    "cluster.endpointPublicAccess",
-    "cluster.endpointPrivateAccess",
-    "cluster.publicAccessCidrs",
-  ];
+/**
+ * `cluster.endpointAccess`: {privateCidrs, securityGroupIds} allowed on 443 to the private endpoint
+ * (ingress rules on the cluster security group), and publicCidrs, the public endpoint's allow list
+ * (the older key `cluster.publicAccessCidrs` says the same; one of the two).
+ */
+function readEndpointAccess(r: Reader, cluster: Section): { private: PrivateEndpointAccess; publicCidrs?: string[] } {
+  if (!cluster.has("endpointAccess")) return { private: { cidrs: [], securityGroupIds: [] } };
+  const fields = cluster.section("endpointAccess", ["privateCidrs", "securityGroupIds", "publicCidrs"]);
+  const access = {
+    private: {
+      cidrs: fields.list("privateCidrs", [], (at, item) => readCidr(r, at, item, undefined)),
+      securityGroupIds: fields.list("securityGroupIds", [], (at, item) => r.str(at, item, undefined, SECURITY_GROUP_ID)),
+    },
+    ...(fields.has("publicCidrs") ? { publicCidrs: fields.list("publicCidrs", [], (at, item) => readCidr(r, at, item, undefined)) } : {}),
+  };
+  reportDuplicates(r, fields.key("privateCidrs"), access.private.cidrs);
+  reportDuplicates(r, fields.key("securityGroupIds"), access.private.securityGroupIds);
+  if (access.publicCidrs && cluster.has("publicAccessCidrs")) {
+    r.report(fields.key("publicCidrs"), "and cluster.publicAccessCidrs say the same thing: set one of them (got both)");
+  }
+  return access;
+}
+
+/** The key a cluster's public CIDRs were read from: `cluster.endpointAccess.publicCidrs` or `cluster.publicAccessCidrs`. */
+const publicCidrsKey = new WeakMap<ClusterSettings, string>();
+
+function checkEndpoints(r: Reader, cluster: ClusterSettings, cidrsAt: string): void {
+  const [publicAt, privateAt] = ["cluster.endpointPublicAccess", "cluster.endpointPrivateAccess"];
   if (!r.ok(publicAt, privateAt, cidrsAt)) return;
-  const { endpointPublicAccess, endpointPrivateAccess, publicAccessCidrs } = cluster;
+  const { endpointPublicAccess, endpointPrivateAccess, publicAccessCidrs, privateEndpointAccess } = cluster;
   if (!endpointPublicAccess && !endpointPrivateAccess) {
     const text = "must be true when cluster.endpointPublicAccess is false (got false): EKS needs one endpoint";
     r.report(privateAt, text);
   }
-  if (!endpointPublicAccess) return;
+  // Sources for an endpoint that is off would be rules that admit nothing: say so rather than plan them.
+  if (!endpointPrivateAccess) {
+    const given = [...privateEndpointAccess.cidrs, ...privateEndpointAccess.securityGroupIds];
+    if (given.length > 0) {
+      r.report(
+        "cluster.endpointAccess",
+        `privateCidrs and securityGroupIds must be empty when cluster.endpointPrivateAccess is false (got ${given.join(", ")}): there is no private endpoint to reach`,
+      );
+    }
+  }
+  if (!endpointPublicAccess) {
+    if (cidrsAt.endsWith("endpointAccess.publicCidrs") && publicAccessCidrs.length > 0) {
+      r.report(cidrsAt, `must be empty when cluster.endpointPublicAccess is false (got ${publicAccessCidrs.join(", ")}): there is no public endpoint`);
+    }
+    return;
+  }
   if (publicAccessCidrs.length === 0) {
     r.report(cidrsAt, "must list at least one CIDR when cluster.endpointPublicAccess is true (got [])");
   } else if (!endpointPrivateAccess && !publicAccessCidrs.includes("0.0.0.0/0")) {
@@ -274,7 +318,7 @@ function checkEndpoints(r: Reader, cluster: ClusterSettings): void {
     // list leaves out: they could never join. https://docs.aws.amazon.com/eks/latest/userguide/cluster-endpoint.html
     r.report(
       privateAt,
-      "must be true when cluster.publicAccessCidrs restricts the public endpoint (got false): " +
+      `must be true when ${cidrsAt.replace(/^gitops-cluster:/, "")} restricts the public endpoint (got false): ` +
         "nodes reach the API from NAT addresses outside that list",
     );
   }
@@ -669,7 +713,7 @@ function checkProductionRules(r: Reader, cluster: ClusterSettings, decommission:
   if (r.ok("cluster.protect") && !cluster.protect && !decommission) {
     r.report("cluster.protect", "must be true in production (got false); to tear the stack down, set gitops-cluster:decommission to true");
   }
-  const cidrsAt = "cluster.publicAccessCidrs";
+  const cidrsAt = publicCidrsKey.get(cluster) ?? "cluster.publicAccessCidrs";
   const { endpointPublicAccess, publicAccessCidrs } = cluster;
   const openToAll = endpointPublicAccess && publicAccessCidrs.includes("0.0.0.0/0");
   if (r.ok(cidrsAt, "cluster.endpointPublicAccess") && openToAll) {

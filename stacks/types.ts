@@ -70,6 +70,14 @@ export interface PipelineRoles {
   preview?: string;
 }
 
+/** Who may reach the private API endpoint on 443, beyond the nodes (the cluster security group). */
+export interface PrivateEndpointAccess {
+  /** Source CIDRs: a runner's subnet, a VPN, a peered network. */
+  cidrs: string[];
+  /** Source security groups: a bastion's, a runner fleet's. */
+  securityGroupIds: string[];
+}
+
 export interface ClusterSettings {
   /** EKS cluster name (default `<project>-<stack>`). */
   name: string;
@@ -77,8 +85,10 @@ export interface ClusterSettings {
   kubernetesVersion: string;
   endpointPublicAccess: boolean;
   endpointPrivateAccess: boolean;
-  /** CIDRs allowed to reach a public endpoint. */
+  /** CIDRs allowed to reach a public endpoint (`endpointAccess.publicCidrs`, or `publicAccessCidrs`). */
   publicAccessCidrs: string[];
+  /** Sources allowed on 443 to the private endpoint (`endpointAccess.privateCidrs`, `.securityGroupIds`). */
+  privateEndpointAccess: PrivateEndpointAccess;
   /** Envelope-encrypt Kubernetes secrets with a KMS key created for the cluster. */
   secretsEncryption: boolean;
   logTypes: ControlPlaneLogType[];

@@ -134,6 +134,26 @@ describe("Cluster", () => {
     assert.strictEqual(prod.publicAccessCidrs, undefined);
   });
 
+  it("admits the configured CIDRs and security groups on 443 to the private endpoint, on the cluster security group", async () => {
+    const settings = productionSettings();
+    settings.cluster.endpointPrivateAccess = true;
+    settings.cluster.privateEndpointAccess = { cidrs: ["10.20.0.0/16"], securityGroupIds: ["sg-0abc1234def567890"] };
+    const run = await clusterFor(settings);
+    const rules = ofType(run, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule");
+    assert.deepStrictEqual(rules.map((r) => r.name), ["cluster-endpoint-10-20-0-0-16", "cluster-endpoint-sg-0abc1234def567890"]);
+    for (const rule of rules) {
+      assert.match(String(rule.inputs.securityGroupId), /^sg-0[0-9a-f]{16}$/);
+      assert.deepStrictEqual([rule.inputs.ipProtocol, rule.inputs.fromPort, rule.inputs.toPort], ["tcp", 443, 443]);
+    }
+    assert.strictEqual(rules[0].inputs.cidrIpv4, "10.20.0.0/16");
+    assert.strictEqual(rules[1].inputs.referencedSecurityGroupId, "sg-0abc1234def567890");
+    // No rules without sources, nor for a private endpoint that is off.
+    assert.deepStrictEqual(ofType(production, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"), []);
+    settings.cluster.endpointPrivateAccess = false;
+    settings.cluster.endpointPublicAccess = true;
+    assert.deepStrictEqual(ofType(await clusterFor(settings), "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"), []);
+  });
+
   it("envelope-encrypts secrets with a rotating KMS key in production only", () => {
     assert.strictEqual(ofType(development, KMS_KEY).length, 0);
     assert.strictEqual(only(development, EKS).inputs.encryptionConfigKeyArn, undefined);

@@ -88,6 +88,14 @@ describe("the stack program", () => {
     });
   }
 
+  it("admits production's endpointAccess sources on 443 to the private endpoint; the plan shows each rule", () => {
+    const file = readStackConfigFile(PROJECT_DIR, "production") as { cluster: { endpointAccess: { privateCidrs: string[] } } };
+    const rules = ofType(runs.production, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule");
+    assert.deepStrictEqual(rules.map((r) => r.inputs.cidrIpv4), file.cluster.endpointAccess.privateCidrs);
+    assert.ok(rules.every((r) => r.inputs.fromPort === 443 && r.inputs.toPort === 443));
+    assert.deepStrictEqual(ofType(runs.development, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"), []);
+  });
+
   it("sizes production for zone failures and development for cost", () => {
     const count = (stack: string, type: string) => ofType(runs[stack], type).length;
     assert.strictEqual(count("development", "aws:ec2/subnet:Subnet"), 4);

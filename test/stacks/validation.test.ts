@@ -90,7 +90,7 @@ describe("stack settings validation", () => {
 
     it("rejects a scalar where an object is expected", () => {
       assert.deepEqual(problemsOf({ ...dev(), cluster: "acme" }), [
-        'gitops-cluster:cluster must be an object with keys name, kubernetesVersion, endpointPublicAccess, endpointPrivateAccess, publicAccessCidrs, secretsEncryption, logTypes, adminPrincipalArns, protect, pipelineRoles, creatorPrincipalArn, nodeMetadataHopLimit, encryptNodeVolumes (got "acme")',
+        'gitops-cluster:cluster must be an object with keys name, kubernetesVersion, endpointPublicAccess, endpointPrivateAccess, publicAccessCidrs, endpointAccess, secretsEncryption, logTypes, adminPrincipalArns, protect, pipelineRoles, creatorPrincipalArn, nodeMetadataHopLimit, encryptNodeVolumes (got "acme")',
       ]);
     });
 
@@ -231,6 +231,29 @@ describe("stack settings validation", () => {
       });
       assert.deepEqual(problemsOf(config), [
         'gitops-cluster:cluster.adminPrincipalArns[1] must be an IAM role or user ARN such as arn:aws:iam::123456789012:role/Admin (got "arn:aws:sts::123456789012:assumed-role/Admin/x")',
+      ]);
+    });
+
+    it("reads endpointAccess: private sources on 443, public CIDRs, each checked against the endpoint it is for", () => {
+      const access = { privateCidrs: ["10.20.0.0/16"], securityGroupIds: ["sg-0abc1234def567890"], publicCidrs: ["198.51.100.0/24"] };
+      const read = parseSettings(changed(dev(), (c) => (c.cluster = { endpointAccess: access })), "development").cluster;
+      assert.deepEqual(read.privateEndpointAccess, { cidrs: ["10.20.0.0/16"], securityGroupIds: ["sg-0abc1234def567890"] });
+      assert.deepEqual(read.publicAccessCidrs, ["198.51.100.0/24"]);
+      assert.deepEqual(problemsOf(changed(dev(), (c) => (c.cluster = { endpointAccess: { privateCidrs: ["10.20.0.0"], securityGroupIds: ["sg-1"] } }))), [
+        'gitops-cluster:cluster.endpointAccess.privateCidrs[0] must be a CIDR such as 203.0.113.0/24 (got "10.20.0.0")',
+        'gitops-cluster:cluster.endpointAccess.securityGroupIds[0] must be a security group id such as sg-0abc1234def567890 (got "sg-1")',
+      ]);
+      assert.deepEqual(problemsOf(changed(dev(), (c) => (c.cluster = { endpointPrivateAccess: false, endpointAccess: { privateCidrs: ["10.20.0.0/16"] } }))), [
+        "gitops-cluster:cluster.endpointAccess privateCidrs and securityGroupIds must be empty when cluster.endpointPrivateAccess is false (got 10.20.0.0/16): there is no private endpoint to reach",
+      ]);
+      assert.deepEqual(problemsOf(changed(dev(), (c) => (c.cluster = { endpointPublicAccess: false, endpointAccess: { publicCidrs: ["198.51.100.0/24"] } }))), [
+        "gitops-cluster:cluster.endpointAccess.publicCidrs must be empty when cluster.endpointPublicAccess is false (got 198.51.100.0/24): there is no public endpoint",
+      ]);
+      assert.deepEqual(problemsOf(changed(dev(), (c) => (c.cluster = { publicAccessCidrs: ["198.51.100.0/24"], endpointAccess: { publicCidrs: ["198.51.100.0/24"] } }))), [
+        "gitops-cluster:cluster.endpointAccess.publicCidrs and cluster.publicAccessCidrs say the same thing: set one of them (got both)",
+      ]);
+      assert.deepEqual(problemsOf(changed(dev(), (c) => (c.cluster = { endpointAccess: { publicCidrs: [] } }))), [
+        "gitops-cluster:cluster.endpointAccess.publicCidrs must list at least one CIDR when cluster.endpointPublicAccess is true (got [])",
       ]);
     });
 
