@@ -19,6 +19,7 @@ import { PlatformAddons } from "./components/platform-addons";
 import { podIdentitySpecs } from "./stacks/pod-identity-specs";
 import { dedicatedRoleName, sharedRoleName } from "./stacks/defaults";
 import { loadSettings } from "./stacks/settings";
+import { upgradeProblem } from "./stacks/upgrade";
 import { verifyOptionsFor } from "./stacks/verify-options";
 
 /** `record` with every value passed through `f`. */
@@ -39,6 +40,19 @@ async function checkCaller(settings: ReturnType<typeof loadSettings>): Promise<v
   if (problem) throw new pulumi.RunError(`gitops-cluster:cluster: ${problem}`);
 }
 
+/**
+ * Refuses a Kubernetes version EKS cannot move the live cluster to in one update (more than one
+ * minor up, or down), before any change. The live version is the cluster's own (EKS DescribeCluster),
+ * so nothing has to remember the previous setting; a cluster that does not exist yet takes any minor.
+ */
+async function checkUpgrade(settings: ReturnType<typeof loadSettings>): Promise<void> {
+  const { names } = await aws.eks.getClusters({});
+  if (!names.includes(settings.cluster.name)) return;
+  const live = (await aws.eks.getCluster({ name: settings.cluster.name })).version;
+  const problem = upgradeProblem(live, settings.cluster.kubernetesVersion, settings.cluster.name);
+  if (problem) throw new pulumi.RunError(`gitops-cluster:cluster.kubernetesVersion: ${problem}`);
+}
+
 /** The program: an async function (Pulumi awaits it), so the caller is checked before any change. */
 export = async () => {
   const settings = loadSettings();
@@ -52,6 +66,7 @@ export = async () => {
     options: verifyOptionsFor(settings),
   });
   await checkCaller(settings);
+  await checkUpgrade(settings);
 
   const network = new Network("network", {
     clusterName: settings.cluster.name,
@@ -113,6 +128,7 @@ export = async () => {
     clusterName: cluster.clusterName,
     kubeconfig: cluster.kubeconfig,
     region: settings.region,
+    kubernetesVersion: settings.cluster.kubernetesVersion,
     vpcId: network.vpcId,
     // The nodes, and the access entries: the program's own principal may be one of them.
     nodeGroups: [...cluster.nodeGroups, ...cluster.accessResources],

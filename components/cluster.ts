@@ -3,7 +3,16 @@ import * as eks from "@pulumi/eks";
 import * as pulumi from "@pulumi/pulumi";
 import type { ControlPlaneLogType, NodeGroupSettings, PipelineRoles, PrivateEndpointAccess } from "../stacks/types";
 import { accessGrants, accessPlan, type AccessGrant } from "./access-entries";
+import { architectureOf } from "../stacks/formats";
 import { nodeLaunchTemplateArgs, type NodeMetadataHopLimit } from "./node-launch-template";
+
+/**
+ * The EKS-optimized Amazon Linux 2023 AMI type for a node group's instance types (settings made
+ * sure they share one architecture). https://docs.aws.amazon.com/eks/latest/APIReference/API_Nodegroup.html#AmazonEKS-Type-Nodegroup-amiType
+ */
+export function amiTypeOf(instanceTypes: readonly string[]): string {
+  return architectureOf(instanceTypes[0] ?? "") === "arm64" ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD";
+}
 
 export interface ClusterArgs {
   /** EKS cluster name. Required. https://docs.aws.amazon.com/eks/latest/userguide/create-cluster.html */
@@ -230,6 +239,14 @@ export class Cluster extends pulumi.ComponentResource {
         taints: group.taints.map((t) => ({ key: t.key, value: t.value, effect: t.effect })),
         // A changed template is a new version; EKS rolls the nodes onto it.
         launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.apply((v) => String(v)) },
+        // The nodes follow the control plane: pulumi-eks sets a managed node group's version only
+        // when it has no launch template (pulumi-eks v4.3.0 nodejs/eks/nodes/nodegroup.ts,
+        // createManagedNodeGroupInternal: "if (!args.version && !args.launchTemplate)"), and passes
+        // `version` and `amiType` through when given. Our template names no AMI, so EKS picks the
+        // AL2023 AMI of `version` and, when it changes, upgrades the nodes in place
+        // (UpdateNodegroupVersion). https://docs.aws.amazon.com/eks/latest/userguide/launch-templates.html#launch-template-custom-ami
+        version: a.kubernetesVersion,
+        amiType: amiTypeOf(group.instanceTypes),
         tags: a.tags,
       }, child);
     });

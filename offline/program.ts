@@ -62,6 +62,8 @@ export interface RecordOptions {
   caller?: string;
   /** True (default) for `pulumi preview`, false for `pulumi up`. */
   dryRun?: boolean;
+  /** EKS clusters that exist already, name -> Kubernetes version (default none: a first `up`). */
+  liveClusters?: Record<string, string>;
 }
 
 interface Constructed {
@@ -113,7 +115,7 @@ export function recordProgram(program: () => unknown, options: RecordOptions): P
     pulumi.runtime.setAllConfig(config.values, config.secretKeys);
 
     const registrations = new Map<string, Registration[]>();
-    const mocks = offlineMocks({ region, accountId: OFFLINE_ACCOUNT_ID, callerArn: options.caller }, (r) => {
+    const mocks = offlineMocks({ region, accountId: OFFLINE_ACCOUNT_ID, callerArn: options.caller, liveClusters: options.liveClusters }, (r) => {
       const key = `${r.type}::${r.name}`;
       registrations.set(key, [...(registrations.get(key) ?? []), r]);
     });
@@ -206,6 +208,8 @@ export interface RunProgramOptions {
   caller?: string;
   /** Preview (default) or up. */
   dryRun?: boolean;
+  /** EKS clusters that exist already (see RecordOptions.liveClusters). */
+  liveClusters?: Record<string, string>;
 }
 
 /** Runs the stack program for `stack` (its `Pulumi.<stack>.yaml`) under the offline mocks. */
@@ -220,6 +224,6 @@ export async function runProgram(stack: string, opts: RunProgramOptions = {}): P
       const exported = require(programPath);
       return exported instanceof Function ? exported() : { ...exported };
     },
-    { stack, config: stackConfig(projectDir, PROJECT, stack, opts.config), caller: opts.caller, dryRun: opts.dryRun },
+    { stack, config: stackConfig(projectDir, PROJECT, stack, opts.config), caller: opts.caller, dryRun: opts.dryRun, liveClusters: opts.liveClusters },
   );
 }

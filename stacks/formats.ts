@@ -101,3 +101,11 @@ export function parseCidr(text: string): Cidr | undefined {
   const network = [24, 16, 8, 0].map((shift) => Math.floor(base / 2 ** shift) % 256).join(".");
   return { text, network: `${network}/${prefix}`, prefix };
 }
+
+/**
+ * The CPU architecture of an EC2 instance type: Graviton families carry a `g` right after the
+ * generation digit (m7g, c6gn, t4g, r8g, im4gn, x2gd). https://docs.aws.amazon.com/ec2/latest/instancetypes/instance-type-names.html
+ */
+export function architectureOf(instanceType: string): "arm64" | "x86_64" {
+  return /^[a-z]+\d+g[a-z-]*\./.test(instanceType) ? "arm64" : "x86_64";
+}

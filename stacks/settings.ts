@@ -14,6 +14,7 @@ import { SourceMapping } from "../gitops/model";
 import * as pulumi from "@pulumi/pulumi";
 import {
   CONTROL_PLANE_LOG_TYPES,
+  EKS_ADDON_VERSIONS_BY_MINOR,
   ENVIRONMENTS,
   dedicatedRoleName,
   sharedRoleName,
@@ -36,6 +37,7 @@ import {
   GITHUB_NAME,
   IAM_PRINCIPAL_ARN,
   SECURITY_GROUP_ID,
+  architectureOf,
   INSTANCE_TYPE,
   KUBERNETES_VERSION,
   LABEL_KEY,
@@ -231,6 +233,14 @@ function readCluster(
       fields.key("creatorPrincipalArn"),
       "is required when cluster.adminPrincipalArns is set and cluster.pipelineRoles.deploy is not (expected the IAM role or " +
         "user ARN that runs the first `pulumi up`: EKS makes it cluster admin itself, so the stack declares no entry for it)",
+    );
+  }
+  const minors = Object.keys(EKS_ADDON_VERSIONS_BY_MINOR);
+  if (r.ok(fields.key("kubernetesVersion")) && !minors.includes(cluster.kubernetesVersion)) {
+    r.report(
+      fields.key("kubernetesVersion"),
+      `must be a minor this stack has add-on versions for: ${minors.join(", ")} (got ${show(cluster.kubernetesVersion)}); ` +
+        "add a row to EKS_ADDON_VERSIONS_BY_MINOR in stacks/defaults.ts first",
     );
   }
   publicCidrsKey.set(cluster, publicCidrsAt.replace(/^gitops-cluster:/, ""));
@@ -439,6 +449,9 @@ function readNodeGroup(r: Reader, at: string, value: unknown, defaults: NodeGrou
   }
   if (r.ok(fields.key("instanceTypes")) && group.instanceTypes.length === 0) {
     r.report(fields.key("instanceTypes"), "must list at least one instance type such as m7i.large (got [])");
+  } else if (r.ok(fields.key("instanceTypes")) && new Set(group.instanceTypes.map(architectureOf)).size > 1) {
+    // One node group runs one AMI type (components/cluster.ts amiTypeOf).
+    r.report(fields.key("instanceTypes"), `must all be Graviton (arm64) or all x86_64, one AMI per node group (got ${group.instanceTypes.join(", ")})`);
   }
   const [minAt, maxAt, desiredAt] = [fields.key("minSize"), fields.key("maxSize"), fields.key("desiredSize")];
   if (r.ok(minAt, maxAt) && maxSize < minSize) {

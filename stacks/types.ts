@@ -197,7 +197,7 @@ export interface InjectionSettings {
 }
 
 /** EKS managed add-ons the stack installs (https://docs.aws.amazon.com/eks/latest/userguide/workloads-add-ons-available-eks.html). */
-export type EksAddonName = "vpc-cni" | "kube-proxy" | "coredns" | "eks-pod-identity-agent" | "aws-ebs-csi-driver";
+export type EksAddonName = "vpc-cni" | "kube-proxy" | "coredns" | "eks-pod-identity-agent" | "aws-ebs-csi-driver" | "metrics-server";
 
 /** What the stack installs outside Flux, so that it outlives Flux's prune on destroy. */
 export interface AddonsSettings {
@@ -208,6 +208,8 @@ export interface AddonsSettings {
   ebsCsiDriver: boolean;
   /** The AWS Load Balancer Controller as a Helm release of the stack; false leaves it to the repository. */
   loadBalancerController: boolean;
+  /** metrics-server as an EKS add-on: the resource metrics API HorizontalPodAutoscalers read. */
+  metricsServer: boolean;
   /** Add-on versions that replace the pinned ones (stacks/defaults.ts EKS_ADDON_VERSIONS). */
   versions: Partial<Record<EksAddonName, string>>;
   /** Route 53 hosted zone ids cert-manager (DNS-01) and external-dns may change; nothing else. */

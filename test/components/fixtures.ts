@@ -72,7 +72,7 @@ export function developmentSettings(): Settings {
       namespaceNodeGroups: {},
     },
     addons: {
-      vpcCni: true, kubeProxy: true, coredns: true, podIdentityAgent: true, ebsCsiDriver: true, loadBalancerController: true,
+      vpcCni: true, kubeProxy: true, coredns: true, podIdentityAgent: true, ebsCsiDriver: true, loadBalancerController: true, metricsServer: true,
       versions: {}, hostedZoneIds: ["Z0EXAMPLE1234567"],
     },
     podIdentities: [],

@@ -46,6 +46,10 @@ describe("the first pulumi up, estimated", () => {
     assert.ok(CHART_WEBHOOKS["aws-load-balancer-controller"].some((w) => w.name === "mpod.elbv2.k8s.aws" && w.namespaces === "labelled"));
     const podsOnly = r("ds", "kubernetes:apps/v1:DaemonSet", [nodes.urn]);
     assert.deepStrictEqual(webhookRaces([nodes, lbc, podsOnly]), []);
+    // EKS add-ons: metrics-server creates its Service; coredns takes over the kube-dns Service that exists.
+    const metrics = r("ms", "aws:eks/addon:Addon", [nodes.urn], { inputs: { addonName: "metrics-server" } });
+    assert.deepStrictEqual(webhookRaces([nodes, lbc, metrics]).map((x) => x.step), [metrics.urn]);
+    assert.deepStrictEqual(webhookRaces([nodes, lbc, r("dns", "aws:eks/addon:Addon", [nodes.urn], { inputs: { addonName: "coredns" } })]), []);
     // A Flux Kustomization applies whatever the repository holds: it must wait.
     const root = r("root", "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization", [nodes.urn]);
     assert.ok(webhookRaces([nodes, lbc, root]).length >= 1);
