@@ -179,7 +179,8 @@ const PRODUCTION: EnvironmentDefaults = {
     protect: true,
     // Hop limit 1: a pod's request to IMDS crosses one more network hop than the node's own, so
     // pods can no longer take the node role's credentials; controllers that call AWS get their
-    // own role through Pod Identity (PlatformAddons) instead.
+    // own role through Pod Identity (PlatformAddons) instead. It applies only without the EBS CSI
+    // driver: its node plugin needs IMDS (hop limit 2, stacks/settings.ts readCluster).
     // https://docs.aws.amazon.com/eks/latest/best-practices/identity-and-access-management.html
     nodeMetadataHopLimit: 1,
     encryptNodeVolumes: true,

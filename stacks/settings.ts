@@ -14,6 +14,7 @@ import { SourceMapping } from "../gitops/model";
 import * as pulumi from "@pulumi/pulumi";
 import {
   CONTROL_PLANE_LOG_TYPES,
+  DEFAULT_ADDONS,
   EKS_ADDON_VERSIONS_BY_MINOR,
   ENVIRONMENTS,
   dedicatedRoleName,
@@ -180,6 +181,7 @@ function readCluster(
   value: unknown,
   defaults: EnvironmentDefaults["cluster"],
   defaultName: string,
+  ebsCsiDriver: boolean,
 ): ClusterSettings {
   const fields = r.section("cluster", value, [
     "name",
@@ -221,7 +223,10 @@ function readCluster(
     creatorPrincipalArn: fields.has("creatorPrincipalArn")
       ? fields.str("creatorPrincipalArn", undefined, IAM_PRINCIPAL_ARN)
       : pipelineRoles.deploy,
-    nodeMetadataHopLimit: fields.int("nodeMetadataHopLimit", defaults.nodeMetadataHopLimit, { min: 1, max: 2 }) as 1 | 2,
+    // The EBS CSI node plugin reads the instance type from IMDS to know how many volumes the node
+    // may attach; at hop limit 1 its pods cannot reach IMDS and it falls back to Kubernetes
+    // metadata, with wrong attach limits (kubernetes-sigs/aws-ebs-csi-driver#2262).
+    nodeMetadataHopLimit: fields.int("nodeMetadataHopLimit", ebsCsiDriver ? 2 : defaults.nodeMetadataHopLimit, { min: 1, max: 2 }) as 1 | 2,
     encryptNodeVolumes: fields.bool("encryptNodeVolumes", defaults.encryptNodeVolumes),
   };
   reportDuplicates(r, fields.key("logTypes"), cluster.logTypes);
@@ -233,6 +238,13 @@ function readCluster(
       fields.key("creatorPrincipalArn"),
       "is required when cluster.adminPrincipalArns is set and cluster.pipelineRoles.deploy is not (expected the IAM role or " +
         "user ARN that runs the first `pulumi up`: EKS makes it cluster admin itself, so the stack declares no entry for it)",
+    );
+  }
+  if (ebsCsiDriver && cluster.nodeMetadataHopLimit === 1 && r.ok(fields.key("nodeMetadataHopLimit"))) {
+    r.report(
+      fields.key("nodeMetadataHopLimit"),
+      "must be 2 while addons.ebsCsiDriver is true (got 1): the EBS CSI node plugin reads the instance type from IMDS " +
+        "and at hop limit 1 sets wrong volume attach limits (aws-ebs-csi-driver#2262); or set addons.ebsCsiDriver to false",
     );
   }
   const minors = Object.keys(EKS_ADDON_VERSIONS_BY_MINOR);
@@ -760,7 +772,11 @@ export function parseSettings(
   const tags = r.record("tags", top.tags, { key: TAG_KEY, value: TAG_VALUE });
   const network = readNetwork(r, top.network, defaults.network);
   const decommission = r.bool("decommission", top.decommission, false);
-  const read = readCluster(r, top.cluster, defaults.cluster, defaultClusterName(project, stack));
+  // Read again, checked, by readAddons below; here only to know whether the EBS CSI driver's
+  // node plugin will need IMDS (readCluster's hop limit).
+  const rawAddons = top.addons as { ebsCsiDriver?: unknown } | undefined;
+  const ebsCsiDriver = typeof rawAddons?.ebsCsiDriver === "boolean" ? rawAddons.ebsCsiDriver : DEFAULT_ADDONS.ebsCsiDriver;
+  const read = readCluster(r, top.cluster, defaults.cluster, defaultClusterName(project, stack), ebsCsiDriver);
   const cluster = decommission ? { ...read, protect: false } : read;
   const nodeGroups = readNodeGroups(r, top.nodeGroups, defaults.nodeGroup, cluster.name);
   const gitops = readGitops(r, top.gitops, defaults.gitops);

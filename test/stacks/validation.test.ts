@@ -659,7 +659,18 @@ describe("stack settings validation", () => {
     });
 
     it("takes a hop limit of 1 or 2 only", () => {
-      assert.equal(parseSettings(changed(dev(), (c) => (c.cluster = { nodeMetadataHopLimit: 1 })), "development").cluster.nodeMetadataHopLimit, 1);
+      const withoutEbs = (c: { cluster: unknown; addons?: unknown }, cluster: object) => {
+        c.cluster = cluster;
+        c.addons = { ebsCsiDriver: false };
+      };
+      assert.equal(parseSettings(changed(dev(), (c) => withoutEbs(c, { nodeMetadataHopLimit: 1 })), "development").cluster.nodeMetadataHopLimit, 1);
+      // Production keeps pods off IMDS when nothing needs it, and gives the EBS CSI node plugin what it needs when installed.
+      assert.equal(parseSettings(changed(prod(), (c) => withoutEbs(c, { endpointPublicAccess: false })), "production").cluster.nodeMetadataHopLimit, 1);
+      assert.equal(parseSettings(prod(), "production").cluster.nodeMetadataHopLimit, 2);
+      assert.deepEqual(problemsOf(changed(dev(), (c) => (c.cluster = { nodeMetadataHopLimit: 1 }))), [
+        "gitops-cluster:cluster.nodeMetadataHopLimit must be 2 while addons.ebsCsiDriver is true (got 1): the EBS CSI node plugin reads the instance type from IMDS " +
+          "and at hop limit 1 sets wrong volume attach limits (aws-ebs-csi-driver#2262); or set addons.ebsCsiDriver to false",
+      ]);
       assert.deepEqual(problemsOf(changed(dev(), (c) => (c.cluster = { nodeMetadataHopLimit: 3 }))), [
         "gitops-cluster:cluster.nodeMetadataHopLimit must be an integer from 1 to 2 (got 3)",
       ]);
