@@ -13,7 +13,7 @@ import { Command, CommandIO, EXIT, UsageError, parseFlags } from "./command";
 const FORMATS = ["text", "json"] as const;
 type Format = (typeof FORMATS)[number];
 
-const usage = `usage: gitops-cluster plan [--stack NAME] [--format text|json]
+const usage = `usage: gitops-cluster plan [--stack NAME] [--format text|json] [--caller ARN]
 
 Runs the stack program under Pulumi mocks (no AWS account, no Pulumi CLI needed) and prints
 the resources \`pulumi preview\` would create, with a count per type, and the stack outputs.
@@ -24,6 +24,9 @@ options:
                    when that holds a Pulumi.yaml, else in this package (default: development)
   --format FORMAT  text (default) or json: {"stack", "resources": [{"urn", "type", "name",
                    "parent", "dependsOn", "provider", "inputs"}], "outputs"}
+  --caller ARN     the principal the plan runs as, as \`aws sts get-caller-identity\` prints it
+                   (default arn:aws:sts::123456789012:assumed-role/PlatformAdmin/offline-plan);
+                   the plan is the same for every principal with a grant, and fails for one without
 
 exit: 0 planned; 1 the stack program failed; 2 bad usage or invalid stack settings
 `;
@@ -152,8 +155,17 @@ function stacksIn(projectDir: string): string[] {
     .sort();
 }
 
-function parse(argv: string[], projectDir: string): { stack: string; format: Format } {
-  const values = parseFlags(argv, { stack: { type: "string" }, format: { type: "string" } }, usage);
+/** What sts:GetCallerIdentity returns: an assumed-role session or an IAM user (the same shapes getSessionContext reads). */
+const CALLER_ARN = /^arn:aws(-cn|-us-gov)?:(sts::\d{12}:assumed-role\/[\w+=,.@-]+\/[\w+=,.@-]+|iam::\d{12}:user\/[\w+=,.@\/-]+)$/;
+
+function parse(argv: string[], projectDir: string): { stack: string; format: Format; caller?: string } {
+  const values = parseFlags(argv, { stack: { type: "string" }, format: { type: "string" }, caller: { type: "string" } }, usage);
+  if (values.caller !== undefined && !CALLER_ARN.test(values.caller)) {
+    throw new UsageError(
+      `--caller must be what sts get-caller-identity prints, an assumed-role session such as ` +
+        `arn:aws:sts::123456789012:assumed-role/PlatformAdmin/alice or an IAM user ARN; got "${values.caller}"`,
+    );
+  }
   const stacks = stacksIn(projectDir);
   const stack = values.stack ?? "development";
   if (!stacks.includes(stack)) {
@@ -163,7 +175,7 @@ function parse(argv: string[], projectDir: string): { stack: string; format: For
   if (!(FORMATS as readonly string[]).includes(format)) {
     throw new UsageError(`--format must be one of ${FORMATS.join(", ")}; got "${format}"`);
   }
-  return { stack, format: format as Format };
+  return { stack, format: format as Format, caller: values.caller };
 }
 
 /** The resource tree, indented by parent like `pulumi preview`. */
@@ -269,11 +281,11 @@ export const command: Command = {
     // Loaded here: the Pulumi SDK is slow to load and other commands do not need it.
     const { PROJECT_DIR, runProgram } = await import("../offline/program");
     const projectDir = projectDirFor(io.cwd, PROJECT_DIR);
-    const { stack, format } = parse(argv, projectDir);
+    const { stack, format, caller } = parse(argv, projectDir);
     checkGitopsSettings(projectDir, PROJECT_DIR, stack);
     let recorded;
     try {
-      recorded = await runProgram(stack, { projectDir });
+      recorded = await runProgram(stack, { projectDir, caller });
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       if (err instanceof Error && err.name === "SettingsError") throw new UsageError(`stack ${stack}: invalid settings:\n${message}`);

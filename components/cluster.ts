@@ -1,9 +1,18 @@
 import * as aws from "@pulumi/aws";
 import * as eks from "@pulumi/eks";
 import * as pulumi from "@pulumi/pulumi";
-import type { ControlPlaneLogType, NodeGroupSettings, PipelineRoles } from "../stacks/types";
-import { accessGrants, grantsWithoutCaller, type AccessGrant } from "./access-entries";
+import type { ControlPlaneLogType, NodeGroupSettings, PipelineRoles, PrivateEndpointAccess } from "../stacks/types";
+import { accessGrants, accessPlan, type AccessGrant } from "./access-entries";
+import { architectureOf } from "../stacks/formats";
 import { nodeLaunchTemplateArgs, type NodeMetadataHopLimit } from "./node-launch-template";
+
+/**
+ * The EKS-optimized Amazon Linux 2023 AMI type for a node group's instance types (settings made
+ * sure they share one architecture). https://docs.aws.amazon.com/eks/latest/APIReference/API_Nodegroup.html#AmazonEKS-Type-Nodegroup-amiType
+ */
+export function amiTypeOf(instanceTypes: readonly string[]): string {
+  return architectureOf(instanceTypes[0] ?? "") === "arm64" ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD";
+}
 
 export interface ClusterArgs {
   /** EKS cluster name. Required. https://docs.aws.amazon.com/eks/latest/userguide/create-cluster.html */
@@ -26,6 +35,13 @@ export interface ClusterArgs {
   /** CIDRs allowed to reach the public endpoint (ignored when it is off). Default none. */
   publicAccessCidrs?: string[];
   /**
+   * Sources allowed on 443 to the private endpoint, as ingress rules on the cluster security group
+   * EKS creates (the one on the endpoint's network interfaces). With `skipDefaultSecurityGroups`
+   * that group admits only itself (the nodes), so a runner, VPN or bastion in the VPC needs a rule
+   * here. Default none. https://docs.aws.amazon.com/eks/latest/userguide/sec-group-reqs.html
+   */
+  privateEndpointAccess?: PrivateEndpointAccess;
+  /**
    * Envelope-encrypt Kubernetes secrets with a KMS key created here (rotation on). Default false.
    * https://docs.aws.amazon.com/eks/latest/userguide/envelope-encryption.html
    */
@@ -47,6 +63,12 @@ export interface ClusterArgs {
    * https://docs.aws.amazon.com/eks/latest/userguide/access-policy-permissions.html
    */
   pipelineRoles?: PipelineRoles;
+  /**
+   * The IAM principal (role or user ARN) that created the cluster: EKS made it cluster admin itself
+   * (pulumi-eks 4.3 sets bootstrapClusterCreatorAdminPermissions), so no entry is declared for it.
+   * Fixed for the cluster's life, whoever runs later updates. Default none (every grant declared).
+   */
+  creatorPrincipalArn?: string;
   /**
    * Credentials the Kubernetes provider's kubeconfig uses for `aws eks get-token`: the stack's
    * `aws:profile` and the role of `aws:assumeRoles`, so the cluster is reached as the same
@@ -87,6 +109,7 @@ const defaults = {
   endpointPublicAccess: false,
   endpointPrivateAccess: true,
   publicAccessCidrs: [] as string[],
+  privateEndpointAccess: { cidrs: [], securityGroupIds: [] } as PrivateEndpointAccess,
   secretsEncryption: false,
   logTypes: [] as ControlPlaneLogType[],
   adminPrincipalArns: [] as string[],
@@ -120,7 +143,11 @@ export class Cluster extends pulumi.ComponentResource {
   /** Kubeconfig for this program's Kubernetes providers: the stack's AWS profile and role; a secret. */
   public readonly providerKubeconfig: pulumi.Output<string>;
   /** The principals given access entries here (the creator of the cluster left out), with their policy. */
-  public readonly accessEntries: pulumi.Output<{ principalArn: string; policy: string }[]>;
+  public readonly accessEntries: pulumi.Output<{ principalArn: string; policy: string; kubernetesGroups: string[] }[]>;
+  /** Ingress rules on 443 to the private endpoint, one per source of `privateEndpointAccess`. */
+  public readonly endpointRules: aws.vpc.SecurityGroupIngressRule[];
+  /** The access entries declared, by principal: what the Kubernetes providers of other components wait for. */
+  public readonly accessResources: pulumi.Resource[];
   public readonly oidcProviderArn: pulumi.Output<string>;
   /** The managed node groups: depend on these for anything that needs nodes. */
   public readonly nodeGroups: eks.ManagedNodeGroup[];
@@ -174,7 +201,13 @@ export class Cluster extends pulumi.ComponentResource {
       tags: a.tags,
     }, { ...child, protect: a.protect });
 
-    this.accessEntries = this.declareAccessEntries(name, cluster, accessGrants(a.adminPrincipalArns, a.pipelineRoles), partition);
+    this.endpointRules = a.endpointPrivateAccess ? this.declareEndpointRules(name, cluster, a.privateEndpointAccess, a.tags) : [];
+
+    const plan = accessPlan(accessGrants(a.adminPrincipalArns, a.pipelineRoles), a.creatorPrincipalArn);
+    this.accessResources = this.declareAccessEntries(name, cluster, plan.declared, partition);
+    this.accessEntries = pulumi.output(
+      plan.declared.map((g) => ({ principalArn: g.principalArn, policy: g.policy, kubernetesGroups: g.kubernetesGroups })),
+    );
 
     const roleArnOf = (group: string): pulumi.Input<string> =>
       a.nodeRoleArns && Object.hasOwn(a.nodeRoleArns, group) ? a.nodeRoleArns[group] : a.nodeRoleArn;
@@ -206,6 +239,14 @@ export class Cluster extends pulumi.ComponentResource {
         taints: group.taints.map((t) => ({ key: t.key, value: t.value, effect: t.effect })),
         // A changed template is a new version; EKS rolls the nodes onto it.
         launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.apply((v) => String(v)) },
+        // The nodes follow the control plane: pulumi-eks sets a managed node group's version only
+        // when it has no launch template (pulumi-eks v4.3.0 nodejs/eks/nodes/nodegroup.ts,
+        // createManagedNodeGroupInternal: "if (!args.version && !args.launchTemplate)"), and passes
+        // `version` and `amiType` through when given. Our template names no AMI, so EKS picks the
+        // AL2023 AMI of `version` and, when it changes, upgrades the nodes in place
+        // (UpdateNodegroupVersion). https://docs.aws.amazon.com/eks/latest/userguide/launch-templates.html#launch-template-custom-ami
+        version: a.kubernetesVersion,
+        amiType: amiTypeOf(group.instanceTypes),
         tags: a.tags,
       }, child);
     });
@@ -235,50 +276,53 @@ export class Cluster extends pulumi.ComponentResource {
     });
   }
 
+  /** One rule per source, named after it, so a source added or removed touches its rule only. */
+  private declareEndpointRules(name: string, cluster: eks.Cluster, access: PrivateEndpointAccess, tags: Record<string, string>): aws.vpc.SecurityGroupIngressRule[] {
+    const securityGroupId = cluster.eksCluster.vpcConfig.clusterSecurityGroupId;
+    const rule = (source: string, from: Pick<aws.vpc.SecurityGroupIngressRuleArgs, "cidrIpv4" | "referencedSecurityGroupId">) =>
+      new aws.vpc.SecurityGroupIngressRule(`${name}-endpoint-${source.replace(/[^A-Za-z0-9]+/g, "-")}`, {
+        securityGroupId,
+        ipProtocol: "tcp",
+        fromPort: 443,
+        toPort: 443,
+        description: `Kubernetes API (private endpoint) from ${source}`,
+        ...from,
+        tags,
+      }, { parent: this });
+    return [
+      ...access.cidrs.map((cidr) => rule(cidr, { cidrIpv4: cidr })),
+      ...access.securityGroupIds.map((id) => rule(id, { referencedSecurityGroupId: id })),
+    ];
+  }
+
   /**
-   * One AccessEntry and policy association per grant, except for the principal running this
-   * update when it is the one EKS already made admin as the cluster's creator (see
-   * grantsWithoutCaller). Declared here rather than through pulumi-eks's `accessEntries`, whose
-   * keys must be known before the caller is; the aliases keep entries pulumi-eks created.
+   * One AccessEntry and policy association per declared grant: from settings alone, so every
+   * principal that runs the program declares the same entries (nothing created inside an apply).
+   * Declared here rather than through pulumi-eks's `accessEntries`; the aliases keep entries an
+   * earlier version created under the eks component.
    */
-  private declareAccessEntries(
-    name: string,
-    cluster: eks.Cluster,
-    all: AccessGrant[],
-    partition: pulumi.Output<string>,
-  ): pulumi.Output<{ principalArn: string; policy: string }[]> {
+  private declareAccessEntries(name: string, cluster: eks.Cluster, grants: AccessGrant[], partition: pulumi.Output<string>): pulumi.Resource[] {
     const child = { parent: this };
-    const callerArn = aws.getCallerIdentityOutput({}, child).arn;
-    const issuerArn = aws.iam.getSessionContextOutput({ arn: callerArn }, child).issuerArn;
-    return issuerArn.apply((issuer) => {
-      const { grants, leftOut } = grantsWithoutCaller(all, issuer);
-      if (leftOut) {
-        pulumi.log.info(
-          `${leftOut.principalArn} runs this update: no access entry declared for it, EKS gives the cluster's creator ` +
-            "cluster admin itself (bootstrapClusterCreatorAdminPermissions)",
-          this,
-        );
-      }
-      for (const grant of grants) {
-        const oldEntryName = `${name}-eks-${grant.key}`;
-        const entry = new aws.eks.AccessEntry(`${name}-${grant.key}`, {
-          clusterName: cluster.eksCluster.name,
-          principalArn: grant.principalArn,
-          type: "STANDARD",
-        }, { ...child, aliases: [{ name: oldEntryName, parent: cluster }] });
-        const association = grant.policy === "AmazonEKSClusterAdminPolicy" ? "admin" : "view";
-        new aws.eks.AccessPolicyAssociation(`${name}-${grant.key}-${association}`, {
-          clusterName: cluster.eksCluster.name,
-          principalArn: entry.principalArn,
-          policyArn: pulumi.interpolate`arn:${partition}:eks::aws:cluster-access-policy/${grant.policy}`,
-          accessScope: { type: "cluster" },
-        }, {
-          ...child,
-          dependsOn: [entry],
-          aliases: [{ name: `${oldEntryName}-${association}`, parent: pulumi.createUrn(oldEntryName, "aws:eks/accessEntry:AccessEntry", cluster.urn) }],
-        });
-      }
-      return grants.map((grant) => ({ principalArn: grant.principalArn, policy: grant.policy }));
+    return grants.flatMap((grant) => {
+      const oldEntryName = `${name}-eks-${grant.key}`;
+      const entry = new aws.eks.AccessEntry(`${name}-${grant.key}`, {
+        clusterName: cluster.eksCluster.name,
+        principalArn: grant.principalArn,
+        type: "STANDARD",
+        kubernetesGroups: grant.kubernetesGroups.length > 0 ? grant.kubernetesGroups : undefined,
+      }, { ...child, aliases: [{ name: oldEntryName, parent: cluster }] });
+      const association = grant.policy === "AmazonEKSClusterAdminPolicy" ? "admin" : "view";
+      const policy = new aws.eks.AccessPolicyAssociation(`${name}-${grant.key}-${association}`, {
+        clusterName: cluster.eksCluster.name,
+        principalArn: entry.principalArn,
+        policyArn: pulumi.interpolate`arn:${partition}:eks::aws:cluster-access-policy/${grant.policy}`,
+        accessScope: { type: "cluster" },
+      }, {
+        ...child,
+        dependsOn: [entry],
+        aliases: [{ name: `${oldEntryName}-${association}`, parent: pulumi.createUrn(oldEntryName, "aws:eks/accessEntry:AccessEntry", cluster.urn) }],
+      });
+      return [entry, policy];
     });
   }
 }

@@ -58,6 +58,12 @@ export interface FluxBootstrapArgs {
    * clean up after Flux's prune (PlatformAddons.ready). Default none.
    */
   rootDependsOn?: pulumi.Resource[];
+  /**
+   * Releases whose `failurePolicy: Fail` webhooks intercept what Flux creates (Services): the
+   * operator is installed once they answer, so no create of the operator or of the controllers
+   * it starts meets a webhook that is not ready (PlatformAddons.webhooks). Default none.
+   */
+  afterWebhooks?: pulumi.Resource[];
 }
 
 /** The host of an `ssh://user@host[:port]/path` URL, the only SSH form Flux accepts. */
@@ -133,7 +139,7 @@ export class FluxBootstrap extends pulumi.ComponentResource {
       chart: FLUX_OPERATOR_CHART,
       version: flux.operatorChartVersion,
       namespace: namespace.metadata.name,
-    }, inCluster);
+    }, { ...inCluster, dependsOn: args.afterWebhooks ?? [] });
 
     // No `spec.sync` here: Pulumi owns the GitRepository and the root Kustomization below, so
     // (a) `pulumi preview --refresh` sees drift in them, and (b) on destroy Pulumi deletes the

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { PodIdentityReason } from "../gitops/charts/pod-identities";
-import { EKS_ADDON_VERSIONS, LOAD_BALANCER_CONTROLLER_CHART_VERSION } from "../stacks/defaults";
+import { EKS_ADDON_VERSIONS_BY_MINOR, KUBERNETES_VERSION, LOAD_BALANCER_CONTROLLER_CHART_VERSION } from "../stacks/defaults";
 import type { AddonsSettings, EksAddonName } from "../stacks/types";
 import { PodIdentity, PodIdentityPolicy, policyName } from "./pod-identity";
 
@@ -29,6 +29,12 @@ export interface PlatformAddonsArgs {
   /** Kubeconfig of the cluster, for the Load Balancer Controller's Helm release. Required; a secret. */
   kubeconfig: pulumi.Input<string>;
   region: string;
+  /**
+   * Kubernetes minor of the cluster: each add-on takes its version from this minor's row of
+   * EKS_ADDON_VERSIONS_BY_MINOR, so raising it upgrades the add-ons in the same `up`. Default
+   * KUBERNETES_VERSION.
+   */
+  kubernetesVersion?: string;
   vpcId: pulumi.Input<string>;
   /**
    * The managed node groups. coredns, the EBS CSI driver and the Load Balancer Controller wait
@@ -70,6 +76,11 @@ export interface PodIdentityPlan {
 export class PlatformAddons extends pulumi.ComponentResource {
   /** Everything the root Kustomization must wait for, and outlive on destroy. */
   public readonly ready: pulumi.Resource[];
+  /**
+   * Releases that register admission webhooks with `failurePolicy: Fail`, ready once the webhook
+   * answers (Helm waits for the pods): what creates Services (and the rest they match) waits for them.
+   */
+  public readonly webhooks: pulumi.Resource[];
   /** The associations, for the plan. */
   public readonly podIdentities: PodIdentityPlan[];
   /** Charts installed here, with the setting that switches each off (verify's chart-installed-by-stack). */
@@ -79,9 +90,13 @@ export class PlatformAddons extends pulumi.ComponentResource {
     super("gitops-cluster:index:PlatformAddons", name, {}, opts);
     const child = { parent: this };
     const { addons } = args;
-    const versionOf = (addon: EksAddonName) => addons.versions[addon] ?? EKS_ADDON_VERSIONS[addon];
+    const minor = args.kubernetesVersion ?? KUBERNETES_VERSION;
+    const row = EKS_ADDON_VERSIONS_BY_MINOR[minor];
+    if (!row) throw new Error(`no EKS add-on versions for Kubernetes ${minor} (stacks/defaults.ts EKS_ADDON_VERSIONS_BY_MINOR)`);
+    const versionOf = (addon: EksAddonName) => addons.versions[addon] ?? row[addon];
     const afterNodes = args.nodeGroups;
     const ready: pulumi.Resource[] = [];
+    const webhooks: pulumi.Resource[] = [];
 
     const addon = (addonName: EksAddonName, dependsOn: pulumi.Resource[], extra: Partial<aws.eks.AddonArgs> = {}) => {
       const created = new aws.eks.Addon(`${name}-${addonName}`, {
@@ -96,6 +111,13 @@ export class PlatformAddons extends pulumi.ComponentResource {
         ...extra,
       }, { ...child, dependsOn });
       ready.push(created);
+      // The plan says when EKS's newest build for this minor differs from the pinned one (a
+      // warning, never a change: the pin is what gets installed).
+      aws.eks.getAddonVersionOutput({ addonName, kubernetesVersion: minor, mostRecent: true }, child).version.apply((newest) => {
+        if (newest && newest !== versionOf(addonName)) {
+          pulumi.log.warn(`EKS add-on ${addonName}: pinned ${versionOf(addonName)} for Kubernetes ${minor}, EKS's newest is ${newest}`, this);
+        }
+      });
       return created;
     };
 
@@ -170,9 +192,19 @@ export class PlatformAddons extends pulumi.ComponentResource {
         dependsOn: [...afterNodes, ...(agent ? [agent] : []), identities.get("aws-load-balancer-controller")!.association],
       });
       ready.push(controller);
+      // mservice.elbv2.k8s.aws fails every Service create, in every namespace, until the
+      // controller serves it (chart 3.5.0 templates/webhook.yaml; aws-load-balancer-controller#4140).
+      webhooks.push(controller);
     }
 
+    // The resource metrics API (metrics.k8s.io) that HorizontalPodAutoscalers and `kubectl top`
+    // read. A Deployment with a Service: it waits for the nodes and for the Load Balancer
+    // Controller's Service webhook to answer (offline/first-up.ts models the race).
+    // https://docs.aws.amazon.com/eks/latest/userguide/metrics-server.html
+    if (addons.metricsServer) addon("metrics-server", [...afterNodes, ...webhooks]);
+
     this.ready = ready;
+    this.webhooks = webhooks;
     this.installedCharts = addons.loadBalancerController
       ? [{ chart: LOAD_BALANCER_CONTROLLER_CHART.chart, setting: "gitops-cluster:addons.loadBalancerController" }]
       : [];

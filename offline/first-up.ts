@@ -145,6 +145,14 @@ export function inherentMinimumSeconds(): number {
   return INHERENT_CHAIN.reduce((sum, type) => sum + creationTimeOf(type).seconds, 0);
 }
 
+/** Admission webhook races, or that there are none. */
+function webhookText(resources: readonly GraphResource[]): string[] {
+  const races = webhookRaces(resources);
+  const name = (urn: string) => urn.slice(urn.lastIndexOf("::") + 2);
+  if (races.length === 0) return ["no step creates an object a Fail webhook may refuse before it answers (offline/first-up.ts CHART_WEBHOOKS)"];
+  return races.map((r) => `RACE: ${name(r.step)} may create objects ${r.webhook} (${name(r.registeredBy)}) refuses while it is not ready`);
+}
+
 /** The estimate in text, for the plan: total, inherent minimum, ratio and the critical path. */
 export function firstUpText(resources: readonly GraphResource[]): string {
   const estimate = estimateFirstUp(resources);
@@ -156,5 +164,134 @@ export function firstUpText(resources: readonly GraphResource[]): string {
       `${minutes(inherent)}; ratio ${(estimate.totalSeconds / inherent).toFixed(2)}x`,
     ...estimate.criticalPath.map((s) => `    ${String(s.finishedAt).padStart(5)}s  +${String(s.seconds).padStart(3)}s  ${s.type}  ${name(s.urn)}`),
     "    (typical times per type with their sources: offline/first-up.ts CREATION_TIMES)",
+    ...webhookText(resources),
   ].join("\n");
+}
+
+/**
+ * An admission webhook a chart registers, as far as the first `up` cares: which creates it
+ * intercepts, where, and whether a webhook that cannot answer fails the request.
+ */
+export interface AdmissionWebhook {
+  name: string;
+  failurePolicy: "Fail" | "Ignore";
+  /** Resources (plural, as in the webhook's rules) whose CREATE it intercepts. */
+  resources: string[];
+  /**
+   * `all`: every namespace; `labelled`: only namespaces carrying an opt-in label, which only the
+   * GitOps repository sets (none of the stack's own objects live there).
+   */
+  namespaces: "all" | "labelled";
+  source: string;
+}
+
+const LBC_WEBHOOKS = "aws/eks-charts 5239609 stable/aws-load-balancer-controller 3.5.0 templates/webhook.yaml (values.yaml defaults)";
+
+/**
+ * Webhooks per chart a `helm.v3.Release` of the stack installs. The objects of the release itself
+ * are left out of its webhooks (the chart's objectSelector excludes its own app.kubernetes.io/name).
+ */
+export const CHART_WEBHOOKS: Readonly<Record<string, AdmissionWebhook[]>> = {
+  "aws-load-balancer-controller": [
+    // Every Service create in every namespace (aws-load-balancer-controller#4140).
+    { name: "mservice.elbv2.k8s.aws", failurePolicy: "Fail", resources: ["services"], namespaces: "all", source: `${LBC_WEBHOOKS}: serviceMutatorWebhookConfig failurePolicy Fail, operations [CREATE], no namespaceSelector` },
+    { name: "mpod.elbv2.k8s.aws", failurePolicy: "Fail", resources: ["pods"], namespaces: "labelled", source: `${LBC_WEBHOOKS}: namespaceSelector elbv2.k8s.aws/pod-readiness-gate-inject=enabled` },
+    { name: "vingress.elbv2.k8s.aws", failurePolicy: "Fail", resources: ["ingresses"], namespaces: "all", source: `${LBC_WEBHOOKS}: webhookConfig.ingressValdationFailurePolicy` },
+    { name: "mtargetgroupbinding.elbv2.k8s.aws", failurePolicy: "Fail", resources: ["targetgroupbindings"], namespaces: "all", source: LBC_WEBHOOKS },
+    { name: "vtargetgroupbinding.elbv2.k8s.aws", failurePolicy: "Fail", resources: ["targetgroupbindings"], namespaces: "all", source: LBC_WEBHOOKS },
+    { name: "vingressclassparams.elbv2.k8s.aws", failurePolicy: "Fail", resources: ["ingressclassparams"], namespaces: "all", source: LBC_WEBHOOKS },
+  ],
+};
+
+/** `*`: the step may create any kind (the GitOps repository, a chart the table does not know). */
+const ANY = "*";
+
+/**
+ * What a step creates in the cluster, as resources (plural). Releases and EKS add-ons create what
+ * their chart or add-on ships; the FluxInstance makes the operator create the controllers with
+ * their Services (source-controller, notification-controller, webhook-receiver); a Flux
+ * Kustomization applies whatever the repository holds.
+ */
+export const CREATED_OBJECTS: Readonly<Record<string, string[]>> = {
+  "chart:flux-operator": ["serviceaccounts", "clusterroles", "clusterrolebindings", "services", "deployments", "pods"],
+  "chart:aws-load-balancer-controller": ["serviceaccounts", "services", "deployments", "pods", "secrets"],
+  "kind:FluxInstance": ["deployments", "services", "pods", "networkpolicies", "serviceaccounts"],
+  "kind:Kustomization": [ANY],
+  // EKS add-ons in kube-system. coredns's kube-dns Service exists from cluster creation (the add-on
+  // takes it over: an UPDATE); metrics-server creates its Service.
+  "addon:vpc-cni": ["daemonsets", "pods"],
+  "addon:kube-proxy": ["daemonsets", "pods"],
+  "addon:coredns": ["deployments", "pods"],
+  "addon:eks-pod-identity-agent": ["daemonsets", "pods"],
+  "addon:aws-ebs-csi-driver": ["deployments", "daemonsets", "pods", "csidrivers"],
+  "addon:metrics-server": ["deployments", "services", "pods", "apiservices"],
+};
+
+/** The chart a Release installs: its `chart` input, the last path segment of an OCI reference. */
+function chartOf(r: GraphResource): string {
+  const chart = String(r.inputs.chart ?? "");
+  return chart.slice(chart.lastIndexOf("/") + 1);
+}
+
+/** Plural resource of a Kubernetes type token: `kubernetes:core/v1:Service` -> services. */
+function pluralOf(kind: string): string {
+  const lower = kind.toLowerCase();
+  return lower.endsWith("s") ? `${lower}es` : lower.endsWith("y") ? `${lower.slice(0, -1)}ies` : `${lower}s`;
+}
+
+export function createdObjects(r: GraphResource): string[] {
+  if (r.type === "kubernetes:helm.sh/v3:Release") return CREATED_OBJECTS[`chart:${chartOf(r)}`] ?? [ANY];
+  if (r.type === "aws:eks/addon:Addon") return CREATED_OBJECTS[`addon:${String(r.inputs.addonName)}`] ?? [ANY];
+  if (r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:")) {
+    const kind = r.type.slice(r.type.lastIndexOf(":") + 1);
+    return CREATED_OBJECTS[`kind:${kind}`] ?? [pluralOf(kind)];
+  }
+  return [];
+}
+
+export interface WebhookRace {
+  /** The step whose creates may reach the webhook before it answers. */
+  step: string;
+  webhook: string;
+  /** The release that registers the webhook. */
+  registeredBy: string;
+}
+
+/**
+ * Steps that may create an object while a `Fail` webhook matching it is registered but not yet
+ * served: Helm registers the webhook configuration with the rest of the release and the
+ * controller answers only once its pods are Ready (the release ready). A step is safe only when
+ * the creation graph orders it: it waits for the release, or the release waits for it. Timing
+ * never makes a step safe (typical times vary; an unordered pair races on some `up`).
+ */
+export function webhookRaces(resources: readonly GraphResource[]): WebhookRace[] {
+  const deps = createDependencies(resources);
+  const ancestors = new Map<string, Set<string>>();
+  const ancestorsOf = (urn: string): Set<string> => {
+    let known = ancestors.get(urn);
+    if (known) return known;
+    known = new Set();
+    ancestors.set(urn, known);
+    for (const d of deps.get(urn) ?? []) {
+      known.add(d);
+      for (const a of ancestorsOf(d)) known.add(a);
+    }
+    return known;
+  };
+  const races: WebhookRace[] = [];
+  for (const release of resources) {
+    if (release.type !== "kubernetes:helm.sh/v3:Release") continue;
+    const hooks = (CHART_WEBHOOKS[chartOf(release)] ?? []).filter((w) => w.failurePolicy === "Fail");
+    for (const step of resources) {
+      if (step.urn === release.urn) continue;
+      const created = createdObjects(step);
+      if (created.length === 0 || ancestorsOf(step.urn).has(release.urn) || ancestorsOf(release.urn).has(step.urn)) continue;
+      const any = created.includes(ANY);
+      for (const hook of hooks) {
+        const matches = any || (hook.namespaces === "all" && hook.resources.some((res) => created.includes(res)));
+        if (matches) races.push({ step: step.urn, webhook: hook.name, registeredBy: release.urn });
+      }
+    }
+  }
+  return races;
 }

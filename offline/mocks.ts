@@ -7,6 +7,12 @@
  */
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { EKS_ADDON_VERSIONS_BY_MINOR } from "../stacks/defaults";
+import type { EksAddonName } from "../stacks/types";
+
+function addonVersionOf(addon: string, minor: string): string {
+  return EKS_ADDON_VERSIONS_BY_MINOR[minor]?.[addon as EksAddonName] ?? "";
+}
 
 /** The account the offline plan pretends to run in. */
 export const OFFLINE_ACCOUNT_ID = "123456789012";
@@ -15,7 +21,17 @@ export interface MockContext {
   /** AWS region of the stack (`aws:region`). */
   region: string;
   accountId: string;
+  /** What getCallerIdentity answers; default DEFAULT_CALLER in the context's partition and account. */
+  callerArn?: string;
+  /** EKS clusters that exist already, name -> Kubernetes version (default none: a first `up`). */
+  liveClusters?: Record<string, string>;
 }
+
+/**
+ * The principal the offline plan runs as by default: a session of the administrators' role that
+ * both stack files name (Pulumi.<stack>.yaml, cluster.adminPrincipalArns).
+ */
+export const DEFAULT_CALLER_ROLE = "PlatformAdmin";
 
 /** What a provider receives when a resource is registered, as the mocks saw it. */
 export interface Registration {
@@ -330,9 +346,20 @@ export function offlineMocks(ctx: MockContext, onRegister?: (r: Registration) =>
           return {
             id: ctx.accountId,
             accountId: ctx.accountId,
-            arn: `arn:${partition}:sts::${ctx.accountId}:assumed-role/platform-admin/offline-plan`,
+            arn: ctx.callerArn ?? `arn:${partition}:sts::${ctx.accountId}:assumed-role/${DEFAULT_CALLER_ROLE}/offline-plan`,
             userId: "AROAOFFLINEPLAN:offline-plan",
           };
+        case "aws:eks/getClusters:getClusters":
+          return { id: ctx.region, names: Object.keys(ctx.liveClusters ?? {}) };
+        case "aws:eks/getCluster:getCluster": {
+          const name = String(args.inputs.name);
+          const version = ctx.liveClusters?.[name];
+          if (version === undefined) throw new Error(`offline plan: getCluster of ${name}, which the mocks hold no live cluster for`);
+          return { id: name, name, version, arn: arn("eks", `cluster/${name}`), status: "ACTIVE" };
+        }
+        case "aws:eks/getAddonVersion:getAddonVersion":
+          // Offline there is no EKS to ask: the newest build is the one pinned (no warning).
+          return { id: String(args.inputs.addonName), addonName: args.inputs.addonName, kubernetesVersion: args.inputs.kubernetesVersion, version: addonVersionOf(String(args.inputs.addonName), String(args.inputs.kubernetesVersion)) };
         case "aws:index/getAvailabilityZones:getAvailabilityZones":
           return availabilityZones(ctx.region, args.inputs);
         case "aws:iam/getSessionContext:getSessionContext": {

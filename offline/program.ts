@@ -55,6 +55,15 @@ export interface RecordOptions {
   project?: string;
   /** Full configuration (`aws:region`, `gitops-cluster:...`) handed to the program. */
   config?: StackConfig;
+  /**
+   * The principal running the program, as sts:GetCallerIdentity reports it (an assumed-role
+   * session or an IAM user). Default: DEFAULT_CALLER.
+   */
+  caller?: string;
+  /** True (default) for `pulumi preview`, false for `pulumi up`. */
+  dryRun?: boolean;
+  /** EKS clusters that exist already, name -> Kubernetes version (default none: a first `up`). */
+  liveClusters?: Record<string, string>;
 }
 
 interface Constructed {
@@ -106,11 +115,11 @@ export function recordProgram(program: () => unknown, options: RecordOptions): P
     pulumi.runtime.setAllConfig(config.values, config.secretKeys);
 
     const registrations = new Map<string, Registration[]>();
-    const mocks = offlineMocks({ region, accountId: OFFLINE_ACCOUNT_ID }, (r) => {
+    const mocks = offlineMocks({ region, accountId: OFFLINE_ACCOUNT_ID, callerArn: options.caller, liveClusters: options.liveClusters }, (r) => {
       const key = `${r.type}::${r.name}`;
       registrations.set(key, [...(registrations.get(key) ?? []), r]);
     });
-    await pulumi.runtime.setMocks(mocks, project, options.stack, true);
+    await pulumi.runtime.setMocks(mocks, project, options.stack, options.dryRun ?? true);
     answerMethodCalls({ region, accountId: OFFLINE_ACCOUNT_ID });
     // The mocks' newResource sees no dependencies; the monitor's registration request has them.
     const wiring: Map<string, Wiring> = recordWiring();
@@ -195,6 +204,12 @@ export interface RunProgramOptions {
   programPath?: string;
   /** Directory holding `Pulumi.<stack>.yaml`; default: the project directory. */
   projectDir?: string;
+  /** ARN the mocked getCallerIdentity answers (see RecordOptions.caller). */
+  caller?: string;
+  /** Preview (default) or up. */
+  dryRun?: boolean;
+  /** EKS clusters that exist already (see RecordOptions.liveClusters). */
+  liveClusters?: Record<string, string>;
 }
 
 /** Runs the stack program for `stack` (its `Pulumi.<stack>.yaml`) under the offline mocks. */
@@ -205,8 +220,10 @@ export async function runProgram(stack: string, opts: RunProgramOptions = {}): P
     () => {
       forgetProjectModules(PROJECT_DIR);
       delete require.cache[require.resolve(programPath)];
-      return { ...require(programPath) };
+      // As Pulumi's language host runs it: an exported function is called and awaited.
+      const exported = require(programPath);
+      return exported instanceof Function ? exported() : { ...exported };
     },
-    { stack, config: stackConfig(projectDir, PROJECT, stack, opts.config) },
+    { stack, config: stackConfig(projectDir, PROJECT, stack, opts.config), caller: opts.caller, dryRun: opts.dryRun, liveClusters: opts.liveClusters },
   );
 }

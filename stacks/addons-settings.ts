@@ -7,7 +7,7 @@ import { DNS_LABEL, DNS_SUBDOMAIN } from "./formats";
 import { Reader, matching, show } from "./readers";
 import type { AddonsSettings, EksAddonName, PodIdentitySetting } from "./types";
 
-export const EKS_ADDON_NAMES: readonly EksAddonName[] = ["vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent", "aws-ebs-csi-driver"];
+export const EKS_ADDON_NAMES: readonly EksAddonName[] = ["vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent", "aws-ebs-csi-driver", "metrics-server"];
 
 /** An EKS add-on version as `describe-addon-versions` prints it. */
 const ADDON_VERSION = matching(/^v\d+\.\d+\.\d+-eksbuild\.\d+$/, 'an EKS add-on version such as "v1.19.2-eksbuild.1"');
@@ -21,7 +21,7 @@ const POLICY_ARN = matching(
 
 export function readAddons(r: Reader, value: unknown): AddonsSettings {
   const fields = r.section("addons", value, [
-    "vpcCni", "kubeProxy", "coredns", "podIdentityAgent", "ebsCsiDriver", "loadBalancerController", "versions", "hostedZoneIds",
+    "vpcCni", "kubeProxy", "coredns", "podIdentityAgent", "ebsCsiDriver", "loadBalancerController", "metricsServer", "versions", "hostedZoneIds",
   ]);
   const versions: AddonsSettings["versions"] = {};
   for (const [name, version] of Object.entries(fields.record("versions", { key: matching(/^[a-z-]+$/, "an add-on name"), value: ADDON_VERSION }))) {
@@ -36,6 +36,7 @@ export function readAddons(r: Reader, value: unknown): AddonsSettings {
     podIdentityAgent: fields.bool("podIdentityAgent", d.podIdentityAgent),
     ebsCsiDriver: fields.bool("ebsCsiDriver", d.ebsCsiDriver),
     loadBalancerController: fields.bool("loadBalancerController", d.loadBalancerController),
+    metricsServer: fields.bool("metricsServer", d.metricsServer),
     versions,
     hostedZoneIds: fields.list("hostedZoneIds", [...d.hostedZoneIds], (at, item) => r.str(at, item, undefined, HOSTED_ZONE_ID)),
   };

@@ -56,19 +56,36 @@ export const KUBERNETES_VERSION = "1.35";
 export const DELETION_TIMEOUT = "15m";
 
 /**
- * EKS managed add-on versions for KUBERNETES_VERSION, pinned so that an upgrade is a reviewed
- * change. The names are EKS's (https://docs.aws.amazon.com/eks/latest/userguide/workloads-add-ons-available-eks.html).
- * UNVERIFIED: the versions could not be checked offline against
- * `aws eks describe-addon-versions --kubernetes-version 1.35 --addon-name NAME`; a stack
- * replaces any of them with `gitops-cluster:addons.versions`.
+ * EKS managed add-on versions per Kubernetes minor, pinned so that an upgrade is a reviewed change:
+ * raising `cluster.kubernetesVersion` moves each add-on to its row's version in the same `up`.
+ * The names are EKS's (https://docs.aws.amazon.com/eks/latest/userguide/workloads-add-ons-available-eks.html).
+ * Sources: kube-proxy 1.34 v1.34.0-eksbuild.5 is the EKS user guide's table (managing-kube-proxy,
+ * awsdocs/amazon-eks-user-guide#1146); the rest are UNVERIFIED: they could not be checked offline
+ * against `aws eks describe-addon-versions --kubernetes-version 1.NN --addon-name NAME`. At preview
+ * the program asks EKS for the newest version of each (aws.eks.getAddonVersion) and warns where it
+ * differs; a stack replaces any of them with `gitops-cluster:addons.versions`.
  */
-export const EKS_ADDON_VERSIONS: Readonly<Record<EksAddonName, string>> = {
-  "vpc-cni": "v1.20.4-eksbuild.2",
-  "kube-proxy": "v1.35.0-eksbuild.2",
-  coredns: "v1.13.1-eksbuild.1",
-  "eks-pod-identity-agent": "v1.3.10-eksbuild.1",
-  "aws-ebs-csi-driver": "v1.53.0-eksbuild.1",
+export const EKS_ADDON_VERSIONS_BY_MINOR: Readonly<Record<string, Readonly<Record<EksAddonName, string>>>> = {
+  "1.34": {
+    "vpc-cni": "v1.20.4-eksbuild.2",
+    "kube-proxy": "v1.34.0-eksbuild.5",
+    coredns: "v1.12.4-eksbuild.1",
+    "eks-pod-identity-agent": "v1.3.10-eksbuild.1",
+    "aws-ebs-csi-driver": "v1.53.0-eksbuild.1",
+    "metrics-server": "v0.8.0-eksbuild.2",
+  },
+  "1.35": {
+    "vpc-cni": "v1.20.4-eksbuild.2",
+    "kube-proxy": "v1.35.0-eksbuild.2",
+    coredns: "v1.13.1-eksbuild.1",
+    "eks-pod-identity-agent": "v1.3.10-eksbuild.1",
+    "aws-ebs-csi-driver": "v1.53.0-eksbuild.1",
+    "metrics-server": "v0.8.0-eksbuild.2",
+  },
 };
+
+/** The add-on versions of KUBERNETES_VERSION. */
+export const EKS_ADDON_VERSIONS: Readonly<Record<EksAddonName, string>> = EKS_ADDON_VERSIONS_BY_MINOR[KUBERNETES_VERSION];
 
 /**
  * AWS Load Balancer Controller chart (https://aws.github.io/eks-charts, chart aws-load-balancer-controller):
@@ -86,6 +103,7 @@ export const DEFAULT_ADDONS: AddonsSettings = {
   podIdentityAgent: true,
   ebsCsiDriver: true,
   loadBalancerController: true,
+  metricsServer: true,
   versions: {},
   hostedZoneIds: [],
 };
@@ -110,6 +128,7 @@ const DEVELOPMENT: EnvironmentDefaults = {
     endpointPublicAccess: true,
     endpointPrivateAccess: true,
     publicAccessCidrs: ["0.0.0.0/0"],
+    privateEndpointAccess: { cidrs: [], securityGroupIds: [] },
     secretsEncryption: false,
     logTypes: ["api", "audit"],
     adminPrincipalArns: [],
@@ -155,12 +174,14 @@ const PRODUCTION: EnvironmentDefaults = {
     // opens the public endpoint to named CIDRs.
     endpointPublicAccess: false,
     publicAccessCidrs: [],
+    privateEndpointAccess: { cidrs: [], securityGroupIds: [] },
     secretsEncryption: true,
     logTypes: [...CONTROL_PLANE_LOG_TYPES],
     protect: true,
     // Hop limit 1: a pod's request to IMDS crosses one more network hop than the node's own, so
     // pods can no longer take the node role's credentials; controllers that call AWS get their
-    // own role through Pod Identity (PlatformAddons) instead.
+    // own role through Pod Identity (PlatformAddons) instead. It applies only without the EBS CSI
+    // driver: its node plugin needs IMDS (hop limit 2, stacks/settings.ts readCluster).
     // https://docs.aws.amazon.com/eks/latest/best-practices/identity-and-access-management.html
     nodeMetadataHopLimit: 1,
     encryptNodeVolumes: true,

@@ -28,6 +28,7 @@ export const IAM_PRINCIPAL_ARN = matching(
   /^arn:aws(-cn|-us-gov|-iso|-iso-[a-z])?:iam::\d{12}:(role|user)\/[\w+=,.@\/-]+$/,
   "an IAM role or user ARN such as arn:aws:iam::123456789012:role/Admin",
 );
+export const SECURITY_GROUP_ID = matching(/^sg-([0-9a-f]{8}|[0-9a-f]{17})$/, "a security group id such as sg-0abc1234def567890");
 export const VPC_ID = matching(/^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/, "a VPC id such as vpc-0abc1234def567890");
 export const SUBNET_ID = matching(
   /^subnet-([0-9a-f]{8}|[0-9a-f]{17})$/,
@@ -99,4 +100,12 @@ export function parseCidr(text: string): Cidr | undefined {
   const base = address - (address % size);
   const network = [24, 16, 8, 0].map((shift) => Math.floor(base / 2 ** shift) % 256).join(".");
   return { text, network: `${network}/${prefix}`, prefix };
+}
+
+/**
+ * The CPU architecture of an EC2 instance type: Graviton families carry a `g` right after the
+ * generation digit (m7g, c6gn, t4g, r8g, im4gn, x2gd). https://docs.aws.amazon.com/ec2/latest/instancetypes/instance-type-names.html
+ */
+export function architectureOf(instanceType: string): "arm64" | "x86_64" {
+  return /^[a-z]+\d+g[a-z-]*\./.test(instanceType) ? "arm64" : "x86_64";
 }

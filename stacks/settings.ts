@@ -14,6 +14,8 @@ import { SourceMapping } from "../gitops/model";
 import * as pulumi from "@pulumi/pulumi";
 import {
   CONTROL_PLANE_LOG_TYPES,
+  DEFAULT_ADDONS,
+  EKS_ADDON_VERSIONS_BY_MINOR,
   ENVIRONMENTS,
   dedicatedRoleName,
   sharedRoleName,
@@ -35,6 +37,8 @@ import {
   GIT_BRANCH,
   GITHUB_NAME,
   IAM_PRINCIPAL_ARN,
+  SECURITY_GROUP_ID,
+  architectureOf,
   INSTANCE_TYPE,
   KUBERNETES_VERSION,
   LABEL_KEY,
@@ -67,6 +71,7 @@ import type {
   NodeGroupSettings,
   NodeTaint,
   PipelineRoles,
+  PrivateEndpointAccess,
   Settings,
 } from "./types";
 
@@ -176,6 +181,7 @@ function readCluster(
   value: unknown,
   defaults: EnvironmentDefaults["cluster"],
   defaultName: string,
+  ebsCsiDriver: boolean,
 ): ClusterSettings {
   const fields = r.section("cluster", value, [
     "name",
@@ -183,22 +189,28 @@ function readCluster(
     "endpointPublicAccess",
     "endpointPrivateAccess",
     "publicAccessCidrs",
+    "endpointAccess",
     "secretsEncryption",
     "logTypes",
     "adminPrincipalArns",
     "protect",
     "pipelineRoles",
+    "creatorPrincipalArn",
     "nodeMetadataHopLimit",
     "encryptNodeVolumes",
   ]);
+  const pipelineRoles = readPipelineRoles(r, fields);
+  const endpointAccess = readEndpointAccess(r, fields);
+  const publicCidrsAt = endpointAccess.publicCidrs ? `${fields.key("endpointAccess")}.publicCidrs` : fields.key("publicAccessCidrs");
   const cluster: ClusterSettings = {
     name: fields.str("name", defaultName, EKS_CLUSTER_NAME),
     kubernetesVersion: fields.str("kubernetesVersion", defaults.kubernetesVersion, KUBERNETES_VERSION),
     endpointPublicAccess: fields.bool("endpointPublicAccess", defaults.endpointPublicAccess),
     endpointPrivateAccess: fields.bool("endpointPrivateAccess", defaults.endpointPrivateAccess),
-    publicAccessCidrs: fields.list("publicAccessCidrs", defaults.publicAccessCidrs, (at, item) =>
-      readCidr(r, at, item, undefined),
-    ),
+    publicAccessCidrs:
+      endpointAccess.publicCidrs ??
+      fields.list("publicAccessCidrs", defaults.publicAccessCidrs, (at, item) => readCidr(r, at, item, undefined)),
+    privateEndpointAccess: endpointAccess.private,
     secretsEncryption: fields.bool("secretsEncryption", defaults.secretsEncryption),
     logTypes: fields.list("logTypes", defaults.logTypes, (at, item) =>
       r.oneOf(at, item, CONTROL_PLANE_LOG_TYPES, undefined),
@@ -207,13 +219,44 @@ function readCluster(
       r.str(at, item, undefined, IAM_PRINCIPAL_ARN),
     ),
     protect: fields.bool("protect", defaults.protect),
-    pipelineRoles: readPipelineRoles(r, fields),
-    nodeMetadataHopLimit: fields.int("nodeMetadataHopLimit", defaults.nodeMetadataHopLimit, { min: 1, max: 2 }) as 1 | 2,
+    pipelineRoles,
+    creatorPrincipalArn: fields.has("creatorPrincipalArn")
+      ? fields.str("creatorPrincipalArn", undefined, IAM_PRINCIPAL_ARN)
+      : pipelineRoles.deploy,
+    // The EBS CSI node plugin reads the instance type from IMDS to know how many volumes the node
+    // may attach; at hop limit 1 its pods cannot reach IMDS and it falls back to Kubernetes
+    // metadata, with wrong attach limits (kubernetes-sigs/aws-ebs-csi-driver#2262).
+    nodeMetadataHopLimit: fields.int("nodeMetadataHopLimit", ebsCsiDriver ? 2 : defaults.nodeMetadataHopLimit, { min: 1, max: 2 }) as 1 | 2,
     encryptNodeVolumes: fields.bool("encryptNodeVolumes", defaults.encryptNodeVolumes),
   };
   reportDuplicates(r, fields.key("logTypes"), cluster.logTypes);
   reportDuplicates(r, fields.key("adminPrincipalArns"), cluster.adminPrincipalArns);
-  checkEndpoints(r, cluster);
+  // EKS made the creator admin itself; an entry declared for it too would fail with 409. Who that
+  // is must be known whoever runs the program (components/access-entries.ts).
+  if (cluster.adminPrincipalArns.length > 0 && !cluster.creatorPrincipalArn) {
+    r.report(
+      fields.key("creatorPrincipalArn"),
+      "is required when cluster.adminPrincipalArns is set and cluster.pipelineRoles.deploy is not (expected the IAM role or " +
+        "user ARN that runs the first `pulumi up`: EKS makes it cluster admin itself, so the stack declares no entry for it)",
+    );
+  }
+  if (ebsCsiDriver && cluster.nodeMetadataHopLimit === 1 && r.ok(fields.key("nodeMetadataHopLimit"))) {
+    r.report(
+      fields.key("nodeMetadataHopLimit"),
+      "must be 2 while addons.ebsCsiDriver is true (got 1): the EBS CSI node plugin reads the instance type from IMDS " +
+        "and at hop limit 1 sets wrong volume attach limits (aws-ebs-csi-driver#2262); or set addons.ebsCsiDriver to false",
+    );
+  }
+  const minors = Object.keys(EKS_ADDON_VERSIONS_BY_MINOR);
+  if (r.ok(fields.key("kubernetesVersion")) && !minors.includes(cluster.kubernetesVersion)) {
+    r.report(
+      fields.key("kubernetesVersion"),
+      `must be a minor this stack has add-on versions for: ${minors.join(", ")} (got ${show(cluster.kubernetesVersion)}); ` +
+        "add a row to EKS_ADDON_VERSIONS_BY_MINOR in stacks/defaults.ts first",
+    );
+  }
+  publicCidrsKey.set(cluster, publicCidrsAt.replace(/^gitops-cluster:/, ""));
+  checkEndpoints(r, cluster, publicCidrsAt);
   // The node role's name is fixed so its ARN is known at preview (see checkDedicatedRoleName).
   const roleName = sharedRoleName(cluster.name);
   if (r.ok(fields.key("name")) && roleName.length > 64) {
@@ -240,19 +283,56 @@ function readPipelineRoles(r: Reader, cluster: Section): PipelineRoles {
   return roles;
 }
 
-function checkEndpoints(r: Reader, cluster: ClusterSettings): void {
-  const [publicAt, privateAt, cidrsAt] = [
-    "cluster.endpointPublicAccess",
-    "cluster.endpointPrivateAccess",
-    "cluster.publicAccessCidrs",
-  ];
+/**
+ * `cluster.endpointAccess`: {privateCidrs, securityGroupIds} allowed on 443 to the private endpoint
+ * (ingress rules on the cluster security group), and publicCidrs, the public endpoint's allow list
+ * (the older key `cluster.publicAccessCidrs` says the same; one of the two).
+ */
+function readEndpointAccess(r: Reader, cluster: Section): { private: PrivateEndpointAccess; publicCidrs?: string[] } {
+  if (!cluster.has("endpointAccess")) return { private: { cidrs: [], securityGroupIds: [] } };
+  const fields = cluster.section("endpointAccess", ["privateCidrs", "securityGroupIds", "publicCidrs"]);
+  const access = {
+    private: {
+      cidrs: fields.list("privateCidrs", [], (at, item) => readCidr(r, at, item, undefined)),
+      securityGroupIds: fields.list("securityGroupIds", [], (at, item) => r.str(at, item, undefined, SECURITY_GROUP_ID)),
+    },
+    ...(fields.has("publicCidrs") ? { publicCidrs: fields.list("publicCidrs", [], (at, item) => readCidr(r, at, item, undefined)) } : {}),
+  };
+  reportDuplicates(r, fields.key("privateCidrs"), access.private.cidrs);
+  reportDuplicates(r, fields.key("securityGroupIds"), access.private.securityGroupIds);
+  if (access.publicCidrs && cluster.has("publicAccessCidrs")) {
+    r.report(fields.key("publicCidrs"), "and cluster.publicAccessCidrs say the same thing: set one of them (got both)");
+  }
+  return access;
+}
+
+/** The key a cluster's public CIDRs were read from: `cluster.endpointAccess.publicCidrs` or `cluster.publicAccessCidrs`. */
+const publicCidrsKey = new WeakMap<ClusterSettings, string>();
+
+function checkEndpoints(r: Reader, cluster: ClusterSettings, cidrsAt: string): void {
+  const [publicAt, privateAt] = ["cluster.endpointPublicAccess", "cluster.endpointPrivateAccess"];
   if (!r.ok(publicAt, privateAt, cidrsAt)) return;
-  const { endpointPublicAccess, endpointPrivateAccess, publicAccessCidrs } = cluster;
+  const { endpointPublicAccess, endpointPrivateAccess, publicAccessCidrs, privateEndpointAccess } = cluster;
   if (!endpointPublicAccess && !endpointPrivateAccess) {
     const text = "must be true when cluster.endpointPublicAccess is false (got false): EKS needs one endpoint";
     r.report(privateAt, text);
   }
-  if (!endpointPublicAccess) return;
+  // Sources for an endpoint that is off would be rules that admit nothing: say so rather than plan them.
+  if (!endpointPrivateAccess) {
+    const given = [...privateEndpointAccess.cidrs, ...privateEndpointAccess.securityGroupIds];
+    if (given.length > 0) {
+      r.report(
+        "cluster.endpointAccess",
+        `privateCidrs and securityGroupIds must be empty when cluster.endpointPrivateAccess is false (got ${given.join(", ")}): there is no private endpoint to reach`,
+      );
+    }
+  }
+  if (!endpointPublicAccess) {
+    if (cidrsAt.endsWith("endpointAccess.publicCidrs") && publicAccessCidrs.length > 0) {
+      r.report(cidrsAt, `must be empty when cluster.endpointPublicAccess is false (got ${publicAccessCidrs.join(", ")}): there is no public endpoint`);
+    }
+    return;
+  }
   if (publicAccessCidrs.length === 0) {
     r.report(cidrsAt, "must list at least one CIDR when cluster.endpointPublicAccess is true (got [])");
   } else if (!endpointPrivateAccess && !publicAccessCidrs.includes("0.0.0.0/0")) {
@@ -260,7 +340,7 @@ function checkEndpoints(r: Reader, cluster: ClusterSettings): void {
     // list leaves out: they could never join. https://docs.aws.amazon.com/eks/latest/userguide/cluster-endpoint.html
     r.report(
       privateAt,
-      "must be true when cluster.publicAccessCidrs restricts the public endpoint (got false): " +
+      `must be true when ${cidrsAt.replace(/^gitops-cluster:/, "")} restricts the public endpoint (got false): ` +
         "nodes reach the API from NAT addresses outside that list",
     );
   }
@@ -381,6 +461,9 @@ function readNodeGroup(r: Reader, at: string, value: unknown, defaults: NodeGrou
   }
   if (r.ok(fields.key("instanceTypes")) && group.instanceTypes.length === 0) {
     r.report(fields.key("instanceTypes"), "must list at least one instance type such as m7i.large (got [])");
+  } else if (r.ok(fields.key("instanceTypes")) && new Set(group.instanceTypes.map(architectureOf)).size > 1) {
+    // One node group runs one AMI type (components/cluster.ts amiTypeOf).
+    r.report(fields.key("instanceTypes"), `must all be Graviton (arm64) or all x86_64, one AMI per node group (got ${group.instanceTypes.join(", ")})`);
   }
   const [minAt, maxAt, desiredAt] = [fields.key("minSize"), fields.key("maxSize"), fields.key("desiredSize")];
   if (r.ok(minAt, maxAt) && maxSize < minSize) {
@@ -655,7 +738,7 @@ function checkProductionRules(r: Reader, cluster: ClusterSettings, decommission:
   if (r.ok("cluster.protect") && !cluster.protect && !decommission) {
     r.report("cluster.protect", "must be true in production (got false); to tear the stack down, set gitops-cluster:decommission to true");
   }
-  const cidrsAt = "cluster.publicAccessCidrs";
+  const cidrsAt = publicCidrsKey.get(cluster) ?? "cluster.publicAccessCidrs";
   const { endpointPublicAccess, publicAccessCidrs } = cluster;
   const openToAll = endpointPublicAccess && publicAccessCidrs.includes("0.0.0.0/0");
   if (r.ok(cidrsAt, "cluster.endpointPublicAccess") && openToAll) {
@@ -689,7 +772,11 @@ export function parseSettings(
   const tags = r.record("tags", top.tags, { key: TAG_KEY, value: TAG_VALUE });
   const network = readNetwork(r, top.network, defaults.network);
   const decommission = r.bool("decommission", top.decommission, false);
-  const read = readCluster(r, top.cluster, defaults.cluster, defaultClusterName(project, stack));
+  // Read again, checked, by readAddons below; here only to know whether the EBS CSI driver's
+  // node plugin will need IMDS (readCluster's hop limit).
+  const rawAddons = top.addons as { ebsCsiDriver?: unknown } | undefined;
+  const ebsCsiDriver = typeof rawAddons?.ebsCsiDriver === "boolean" ? rawAddons.ebsCsiDriver : DEFAULT_ADDONS.ebsCsiDriver;
+  const read = readCluster(r, top.cluster, defaults.cluster, defaultClusterName(project, stack), ebsCsiDriver);
   const cluster = decommission ? { ...read, protect: false } : read;
   const nodeGroups = readNodeGroups(r, top.nodeGroups, defaults.nodeGroup, cluster.name);
   const gitops = readGitops(r, top.gitops, defaults.gitops);

@@ -70,6 +70,14 @@ export interface PipelineRoles {
   preview?: string;
 }
 
+/** Who may reach the private API endpoint on 443, beyond the nodes (the cluster security group). */
+export interface PrivateEndpointAccess {
+  /** Source CIDRs: a runner's subnet, a VPN, a peered network. */
+  cidrs: string[];
+  /** Source security groups: a bastion's, a runner fleet's. */
+  securityGroupIds: string[];
+}
+
 export interface ClusterSettings {
   /** EKS cluster name (default `<project>-<stack>`). */
   name: string;
@@ -77,8 +85,10 @@ export interface ClusterSettings {
   kubernetesVersion: string;
   endpointPublicAccess: boolean;
   endpointPrivateAccess: boolean;
-  /** CIDRs allowed to reach a public endpoint. */
+  /** CIDRs allowed to reach a public endpoint (`endpointAccess.publicCidrs`, or `publicAccessCidrs`). */
   publicAccessCidrs: string[];
+  /** Sources allowed on 443 to the private endpoint (`endpointAccess.privateCidrs`, `.securityGroupIds`). */
+  privateEndpointAccess: PrivateEndpointAccess;
   /** Envelope-encrypt Kubernetes secrets with a KMS key created for the cluster. */
   secretsEncryption: boolean;
   logTypes: ControlPlaneLogType[];
@@ -88,6 +98,11 @@ export interface ClusterSettings {
   protect: boolean;
   /** Roles of the deploy and preview pipelines, given access entries. */
   pipelineRoles: PipelineRoles;
+  /**
+   * The IAM principal that creates the cluster (default: pipelineRoles.deploy). EKS makes it admin
+   * itself, so no access entry is declared for it, whoever runs later updates.
+   */
+  creatorPrincipalArn?: string;
   /** IMDS hop limit of the nodes: 1 (production) keeps pods off the node role; 2 (development). */
   nodeMetadataHopLimit: 1 | 2;
   /** Encrypt the nodes' root volumes (production). */
@@ -182,7 +197,7 @@ export interface InjectionSettings {
 }
 
 /** EKS managed add-ons the stack installs (https://docs.aws.amazon.com/eks/latest/userguide/workloads-add-ons-available-eks.html). */
-export type EksAddonName = "vpc-cni" | "kube-proxy" | "coredns" | "eks-pod-identity-agent" | "aws-ebs-csi-driver";
+export type EksAddonName = "vpc-cni" | "kube-proxy" | "coredns" | "eks-pod-identity-agent" | "aws-ebs-csi-driver" | "metrics-server";
 
 /** What the stack installs outside Flux, so that it outlives Flux's prune on destroy. */
 export interface AddonsSettings {
@@ -193,6 +208,8 @@ export interface AddonsSettings {
   ebsCsiDriver: boolean;
   /** The AWS Load Balancer Controller as a Helm release of the stack; false leaves it to the repository. */
   loadBalancerController: boolean;
+  /** metrics-server as an EKS add-on: the resource metrics API HorizontalPodAutoscalers read. */
+  metricsServer: boolean;
   /** Add-on versions that replace the pinned ones (stacks/defaults.ts EKS_ADDON_VERSIONS). */
   versions: Partial<Record<EksAddonName, string>>;
   /** Route 53 hosted zone ids cert-manager (DNS-01) and external-dns may change; nothing else. */

@@ -15,7 +15,7 @@ const PRIVATE_SUBNETS = ["subnet-0ccc3333dddd44445", "subnet-0eee5555ffff66667"]
 const ACCESS_ENTRY = "aws:eks/accessEntry:AccessEntry";
 const POLICY_ASSOCIATION = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation";
 const LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate";
-/** The principal the mocks run as: offline/mocks.ts answers getCallerIdentity with an assumed-role session of it. */
+/** The admin of the component fixtures. */
 const CALLER_ROLE = "arn:aws:iam::123456789012:role/platform-admin";
 
 function clusterFor(
@@ -66,16 +66,15 @@ describe("Cluster", () => {
     }
   });
 
-  it("leaves the principal running the update out of the access entries: EKS made it admin as the creator", () => {
-    // The development fixture lists only platform-admin, the role the mocked caller's session belongs to.
-    assert.deepStrictEqual(ofType(development, ACCESS_ENTRY), []);
-    assert.deepStrictEqual(development.outputs.accessEntries, []);
+  it("declares every admin's entry when no creator is named (nothing depends on who runs it)", () => {
+    assert.deepStrictEqual(ofType(development, ACCESS_ENTRY).map((e) => e.inputs.principalArn), [CALLER_ROLE]);
     assert.strictEqual(only(development, EKS).inputs.accessEntries, undefined);
   });
 
-  it("grants every other admin principal cluster-wide AmazonEKSClusterAdminPolicy, and nothing to the node role", async () => {
+  it("grants every admin but the creator cluster-wide AmazonEKSClusterAdminPolicy, and nothing to the node role", async () => {
     const settings = developmentSettings();
     settings.cluster.adminPrincipalArns = [CALLER_ROLE, "arn:aws:iam::123456789012:role/ops"];
+    settings.cluster.creatorPrincipalArn = CALLER_ROLE;
     const run = await clusterFor(settings);
     const entry = only(run, ACCESS_ENTRY);
     assert.deepStrictEqual(entry.inputs, { clusterName: "gitops-development", principalArn: "arn:aws:iam::123456789012:role/ops", type: "STANDARD" });
@@ -102,10 +101,11 @@ describe("Cluster", () => {
     assert.deepStrictEqual(ofType(run, ACCESS_ENTRY).map((e) => e.name), ["cluster-deploy-123456789012-role-ci-deploy", "cluster-preview-123456789012-role-ci-preview"]);
   });
 
-  it("still leaves the caller out when it is the deploy pipeline role", async () => {
+  it("leaves the creator out when it is the deploy pipeline role", async () => {
     const settings = developmentSettings();
     settings.cluster.adminPrincipalArns = [];
-    settings.cluster.pipelineRoles = { deploy: CALLER_ROLE, preview: "arn:aws:iam::123456789012:role/ci-preview" };
+    settings.cluster.pipelineRoles = { deploy: "arn:aws:iam::123456789012:role/ci-deploy", preview: "arn:aws:iam::123456789012:role/ci-preview" };
+    settings.cluster.creatorPrincipalArn = "arn:aws:iam::123456789012:role/ci-deploy";
     const run = await clusterFor(settings);
     assert.deepStrictEqual((run.outputs.accessEntries as { principalArn: string }[]).map((e) => e.principalArn), ["arn:aws:iam::123456789012:role/ci-preview"]);
   });
@@ -132,6 +132,26 @@ describe("Cluster", () => {
     assert.strictEqual(prod.endpointPublicAccess, false);
     assert.strictEqual(prod.endpointPrivateAccess, true);
     assert.strictEqual(prod.publicAccessCidrs, undefined);
+  });
+
+  it("admits the configured CIDRs and security groups on 443 to the private endpoint, on the cluster security group", async () => {
+    const settings = productionSettings();
+    settings.cluster.endpointPrivateAccess = true;
+    settings.cluster.privateEndpointAccess = { cidrs: ["10.20.0.0/16"], securityGroupIds: ["sg-0abc1234def567890"] };
+    const run = await clusterFor(settings);
+    const rules = ofType(run, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule");
+    assert.deepStrictEqual(rules.map((r) => r.name), ["cluster-endpoint-10-20-0-0-16", "cluster-endpoint-sg-0abc1234def567890"]);
+    for (const rule of rules) {
+      assert.match(String(rule.inputs.securityGroupId), /^sg-0[0-9a-f]{16}$/);
+      assert.deepStrictEqual([rule.inputs.ipProtocol, rule.inputs.fromPort, rule.inputs.toPort], ["tcp", 443, 443]);
+    }
+    assert.strictEqual(rules[0].inputs.cidrIpv4, "10.20.0.0/16");
+    assert.strictEqual(rules[1].inputs.referencedSecurityGroupId, "sg-0abc1234def567890");
+    // No rules without sources, nor for a private endpoint that is off.
+    assert.deepStrictEqual(ofType(production, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"), []);
+    settings.cluster.endpointPrivateAccess = false;
+    settings.cluster.endpointPublicAccess = true;
+    assert.deepStrictEqual(ofType(await clusterFor(settings), "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"), []);
   });
 
   it("envelope-encrypts secrets with a rotating KMS key in production only", () => {

@@ -10,7 +10,7 @@ import { upstreamDir } from "../../tools/flux-facts";
 import { grantDifference } from "./policy-grants";
 
 const ALL_ON: AddonsSettings = {
-  vpcCni: true, kubeProxy: true, coredns: true, podIdentityAgent: true, ebsCsiDriver: true, loadBalancerController: true,
+  vpcCni: true, kubeProxy: true, coredns: true, podIdentityAgent: true, ebsCsiDriver: true, loadBalancerController: true, metricsServer: true,
   versions: {}, hostedZoneIds: ["Z0EXAMPLE1234567"],
 };
 
@@ -70,7 +70,7 @@ describe("PlatformAddons", () => {
     run = await build();
   });
 
-  it("installs the five EKS managed add-ons at their pinned versions", () => {
+  it("installs the six EKS managed add-ons at their pinned versions", () => {
     const addons = ofType(run, "aws:eks/addon:Addon");
     assert.deepStrictEqual(
       Object.fromEntries(addons.map((a) => [a.inputs.addonName, a.inputs.addonVersion])),
@@ -142,10 +142,16 @@ describe("PlatformAddons", () => {
   });
 
   it("switched off, an add-on and the controller are not installed, and their roles not created", async () => {
-    const off = await build({ ...ALL_ON, loadBalancerController: false, ebsCsiDriver: false, coredns: false }, []);
+    const off = await build({ ...ALL_ON, loadBalancerController: false, ebsCsiDriver: false, coredns: false, metricsServer: false }, []);
     assert.deepStrictEqual(ofType(off, "aws:eks/addon:Addon").map((a) => a.inputs.addonName).sort(), ["eks-pod-identity-agent", "kube-proxy", "vpc-cni"]);
     assert.deepStrictEqual(ofType(off, "kubernetes:helm.sh/v3:Release"), []);
     assert.deepStrictEqual(ofType(off, "aws:eks/podIdentityAssociation:PodIdentityAssociation"), []);
+  });
+
+  it("installs metrics-server after the Load Balancer Controller's Service webhook answers (its Service would be refused)", () => {
+    const metrics = ofType(run, "aws:eks/addon:Addon").find((a) => a.inputs.addonName === "metrics-server")!;
+    const release = only(run, "kubernetes:helm.sh/v3:Release");
+    assert.ok(metrics.dependencies.includes(release.urn));
   });
 
   it("refuses a Route 53 role without named zones, saying what asked for it and which setting to set", async () => {

@@ -84,6 +84,18 @@ describe("gitops-cluster plan", () => {
     assert.match(unknown.stderr, /Unknown option '--stak'/);
   });
 
+  it("runs as --caller: refuses a principal without a grant (exit 1, naming it) and an ARN that is not a caller's (exit 2)", async function () {
+    this.timeout(120_000);
+    const malformed = await plan(["--caller", "arn:aws:iam::123456789012:role/Developer"]);
+    assert.strictEqual(malformed.code, 2);
+    assert.match(malformed.stderr, /--caller must be what sts get-caller-identity prints.*got "arn:aws:iam::123456789012:role\/Developer"/);
+    const stranger = await plan(["--caller", "arn:aws:sts::123456789012:assumed-role/Developer/me"]);
+    assert.strictEqual(stranger.code, 1);
+    assert.match(stranger.stderr, /arn:aws:iam::123456789012:role\/Developer has no access entry in this stack/);
+    assert.doesNotMatch(stranger.stderr, /^\s+at /m);
+    assert.strictEqual(stranger.stdout, "");
+  });
+
   it("reports invalid stack settings with exit 2 and no stack trace", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gitops-cluster-plan-"));
     try {

@@ -73,9 +73,10 @@ describe("the stack program", () => {
         for (const group of ofType(run(), "eks:index:ManagedNodeGroup")) assert.deepStrictEqual(group.inputs.subnetIds, privateIds);
       });
 
-      it("makes FluxBootstrap and its Kubernetes provider depend on every node group, so Flux is destroyed first", () => {
-        const groups = ofType(run(), "eks:index:ManagedNodeGroup").map((g) => g.urn).sort();
-        assert.ok(groups.length > 0);
+      it("makes FluxBootstrap and its Kubernetes provider depend on every node group and access entry, so Flux is destroyed first", () => {
+        const access = ["aws:eks/accessEntry:AccessEntry", "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"];
+        const groups = ["eks:index:ManagedNodeGroup", ...access].flatMap((type) => ofType(run(), type)).map((g) => g.urn).sort();
+        assert.ok(ofType(run(), "eks:index:ManagedNodeGroup").length > 0 && ofType(run(), access[0]).length > 0);
         assert.deepStrictEqual([...only(run(), "gitops-cluster:index:FluxBootstrap").dependsOn].sort(), groups);
         assert.deepStrictEqual([...only(run(), "pulumi:providers:kubernetes", "flux-k8s").dependsOn].sort(), groups);
       });
@@ -86,6 +87,14 @@ describe("the stack program", () => {
       });
     });
   }
+
+  it("admits production's endpointAccess sources on 443 to the private endpoint; the plan shows each rule", () => {
+    const file = readStackConfigFile(PROJECT_DIR, "production") as { cluster: { endpointAccess: { privateCidrs: string[] } } };
+    const rules = ofType(runs.production, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule");
+    assert.deepStrictEqual(rules.map((r) => r.inputs.cidrIpv4), file.cluster.endpointAccess.privateCidrs);
+    assert.ok(rules.every((r) => r.inputs.fromPort === 443 && r.inputs.toPort === 443));
+    assert.deepStrictEqual(ofType(runs.development, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"), []);
+  });
 
   it("sizes production for zone failures and development for cost", () => {
     const count = (stack: string, type: string) => ofType(runs[stack], type).length;

@@ -6,7 +6,7 @@ describe("addons and podIdentities settings", () => {
   it("installs every add-on and the Load Balancer Controller by default, with a 15m deletion timeout", () => {
     const settings = parseSettings(minimalConfig(), "development");
     assert.deepEqual(settings.addons, {
-      vpcCni: true, kubeProxy: true, coredns: true, podIdentityAgent: true, ebsCsiDriver: true, loadBalancerController: true,
+      vpcCni: true, kubeProxy: true, coredns: true, podIdentityAgent: true, ebsCsiDriver: true, loadBalancerController: true, metricsServer: true,
       versions: {}, hostedZoneIds: [],
     });
     assert.deepEqual(settings.podIdentities, []);

@@ -109,7 +109,7 @@ describe("loadSettings under the Pulumi runtime", function () {
     assert.equal(error?.name, "SettingsError");
     assert.deepEqual(error?.message.split("\n"), [
       'gitops-cluster:regoin is not a known key (got "eu-west-1"); did you mean gitops-cluster:region?',
-      'gitops-cluster:cluster must be an object with keys name, kubernetesVersion, endpointPublicAccess, endpointPrivateAccess, publicAccessCidrs, secretsEncryption, logTypes, adminPrincipalArns, protect, pipelineRoles, nodeMetadataHopLimit, encryptNodeVolumes (got "acme")',
+      'gitops-cluster:cluster must be an object with keys name, kubernetesVersion, endpointPublicAccess, endpointPrivateAccess, publicAccessCidrs, endpointAccess, secretsEncryption, logTypes, adminPrincipalArns, protect, pipelineRoles, creatorPrincipalArn, nodeMetadataHopLimit, encryptNodeVolumes (got "acme")',
       "gitops-cluster:nodeGroups[0].maxSize must be >= minSize (got 1 < 3)",
     ]);
   });

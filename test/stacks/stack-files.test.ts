@@ -131,10 +131,10 @@ describe("environment defaults", () => {
     }
   });
 
-  it("give production nodes IMDS hop limit 1 and encrypted root volumes; development hop limit 2", () => {
+  it("give production nodes encrypted root volumes, and both hop limit 2 for the EBS CSI node plugin", () => {
     assert.deepEqual(
       [production.cluster.nodeMetadataHopLimit, production.cluster.encryptNodeVolumes],
-      [1, true],
+      [2, true],
     );
     assert.deepEqual([development.cluster.nodeMetadataHopLimit, development.cluster.encryptNodeVolumes], [2, false]);
     assert.deepEqual([development.cluster.pipelineRoles, production.cluster.pipelineRoles], [{}, {}]);

@@ -90,7 +90,7 @@ describe("stack settings validation", () => {
 
     it("rejects a scalar where an object is expected", () => {
       assert.deepEqual(problemsOf({ ...dev(), cluster: "acme" }), [
-        'gitops-cluster:cluster must be an object with keys name, kubernetesVersion, endpointPublicAccess, endpointPrivateAccess, publicAccessCidrs, secretsEncryption, logTypes, adminPrincipalArns, protect, pipelineRoles, nodeMetadataHopLimit, encryptNodeVolumes (got "acme")',
+        'gitops-cluster:cluster must be an object with keys name, kubernetesVersion, endpointPublicAccess, endpointPrivateAccess, publicAccessCidrs, endpointAccess, secretsEncryption, logTypes, adminPrincipalArns, protect, pipelineRoles, creatorPrincipalArn, nodeMetadataHopLimit, encryptNodeVolumes (got "acme")',
       ]);
     });
 
@@ -224,10 +224,36 @@ describe("stack settings validation", () => {
 
     it("takes IAM role or user ARNs as admin principals", () => {
       const config = changed(dev(), (c) => {
-        c.cluster = { adminPrincipalArns: ["arn:aws:iam::123456789012:user/alice", "arn:aws:sts::123456789012:assumed-role/Admin/x"] };
+        c.cluster = {
+          adminPrincipalArns: ["arn:aws:iam::123456789012:user/alice", "arn:aws:sts::123456789012:assumed-role/Admin/x"],
+          creatorPrincipalArn: "arn:aws:iam::123456789012:user/alice",
+        };
       });
       assert.deepEqual(problemsOf(config), [
         'gitops-cluster:cluster.adminPrincipalArns[1] must be an IAM role or user ARN such as arn:aws:iam::123456789012:role/Admin (got "arn:aws:sts::123456789012:assumed-role/Admin/x")',
+      ]);
+    });
+
+    it("reads endpointAccess: private sources on 443, public CIDRs, each checked against the endpoint it is for", () => {
+      const access = { privateCidrs: ["10.20.0.0/16"], securityGroupIds: ["sg-0abc1234def567890"], publicCidrs: ["198.51.100.0/24"] };
+      const read = parseSettings(changed(dev(), (c) => (c.cluster = { endpointAccess: access })), "development").cluster;
+      assert.deepEqual(read.privateEndpointAccess, { cidrs: ["10.20.0.0/16"], securityGroupIds: ["sg-0abc1234def567890"] });
+      assert.deepEqual(read.publicAccessCidrs, ["198.51.100.0/24"]);
+      assert.deepEqual(problemsOf(changed(dev(), (c) => (c.cluster = { endpointAccess: { privateCidrs: ["10.20.0.0"], securityGroupIds: ["sg-1"] } }))), [
+        'gitops-cluster:cluster.endpointAccess.privateCidrs[0] must be a CIDR such as 203.0.113.0/24 (got "10.20.0.0")',
+        'gitops-cluster:cluster.endpointAccess.securityGroupIds[0] must be a security group id such as sg-0abc1234def567890 (got "sg-1")',
+      ]);
+      assert.deepEqual(problemsOf(changed(dev(), (c) => (c.cluster = { endpointPrivateAccess: false, endpointAccess: { privateCidrs: ["10.20.0.0/16"] } }))), [
+        "gitops-cluster:cluster.endpointAccess privateCidrs and securityGroupIds must be empty when cluster.endpointPrivateAccess is false (got 10.20.0.0/16): there is no private endpoint to reach",
+      ]);
+      assert.deepEqual(problemsOf(changed(dev(), (c) => (c.cluster = { endpointPublicAccess: false, endpointAccess: { publicCidrs: ["198.51.100.0/24"] } }))), [
+        "gitops-cluster:cluster.endpointAccess.publicCidrs must be empty when cluster.endpointPublicAccess is false (got 198.51.100.0/24): there is no public endpoint",
+      ]);
+      assert.deepEqual(problemsOf(changed(dev(), (c) => (c.cluster = { publicAccessCidrs: ["198.51.100.0/24"], endpointAccess: { publicCidrs: ["198.51.100.0/24"] } }))), [
+        "gitops-cluster:cluster.endpointAccess.publicCidrs and cluster.publicAccessCidrs say the same thing: set one of them (got both)",
+      ]);
+      assert.deepEqual(problemsOf(changed(dev(), (c) => (c.cluster = { endpointAccess: { publicCidrs: [] } }))), [
+        "gitops-cluster:cluster.endpointAccess.publicCidrs must list at least one CIDR when cluster.endpointPublicAccess is true (got [])",
       ]);
     });
 
@@ -618,8 +644,33 @@ describe("stack settings validation", () => {
       ]);
     });
 
+    it("records the cluster's creator: the deploy role by default, required when only people are admins", () => {
+      const deploy = "arn:aws:iam::123456789012:role/ci-deploy";
+      const admin = "arn:aws:iam::123456789012:role/Admin";
+      assert.equal(parseSettings(changed(dev(), (c) => (c.cluster = { pipelineRoles: { deploy } })), "development").cluster.creatorPrincipalArn, deploy);
+      const set = parseSettings(changed(dev(), (c) => (c.cluster = { adminPrincipalArns: [admin], creatorPrincipalArn: admin, pipelineRoles: { deploy } })), "development");
+      assert.equal(set.cluster.creatorPrincipalArn, admin);
+      const problems = problemsOf(changed(dev(), (c) => (c.cluster = { adminPrincipalArns: [admin] })));
+      assert.equal(problems.length, 1, problems.join("\n"));
+      assert.ok(problems[0].startsWith("gitops-cluster:cluster.creatorPrincipalArn is required when cluster.adminPrincipalArns is set"), problems[0]);
+      assert.deepEqual(problemsOf(changed(dev(), (c) => (c.cluster = { creatorPrincipalArn: "arn:aws:sts::123456789012:assumed-role/Admin/x" }))), [
+        'gitops-cluster:cluster.creatorPrincipalArn must be an IAM role or user ARN such as arn:aws:iam::123456789012:role/Admin (got "arn:aws:sts::123456789012:assumed-role/Admin/x")',
+      ]);
+    });
+
     it("takes a hop limit of 1 or 2 only", () => {
-      assert.equal(parseSettings(changed(dev(), (c) => (c.cluster = { nodeMetadataHopLimit: 1 })), "development").cluster.nodeMetadataHopLimit, 1);
+      const withoutEbs = (c: { cluster: unknown; addons?: unknown }, cluster: object) => {
+        c.cluster = cluster;
+        c.addons = { ebsCsiDriver: false };
+      };
+      assert.equal(parseSettings(changed(dev(), (c) => withoutEbs(c, { nodeMetadataHopLimit: 1 })), "development").cluster.nodeMetadataHopLimit, 1);
+      // Production keeps pods off IMDS when nothing needs it, and gives the EBS CSI node plugin what it needs when installed.
+      assert.equal(parseSettings(changed(prod(), (c) => withoutEbs(c, { endpointPublicAccess: false })), "production").cluster.nodeMetadataHopLimit, 1);
+      assert.equal(parseSettings(prod(), "production").cluster.nodeMetadataHopLimit, 2);
+      assert.deepEqual(problemsOf(changed(dev(), (c) => (c.cluster = { nodeMetadataHopLimit: 1 }))), [
+        "gitops-cluster:cluster.nodeMetadataHopLimit must be 2 while addons.ebsCsiDriver is true (got 1): the EBS CSI node plugin reads the instance type from IMDS " +
+          "and at hop limit 1 sets wrong volume attach limits (aws-ebs-csi-driver#2262); or set addons.ebsCsiDriver to false",
+      ]);
       assert.deepEqual(problemsOf(changed(dev(), (c) => (c.cluster = { nodeMetadataHopLimit: 3 }))), [
         "gitops-cluster:cluster.nodeMetadataHopLimit must be an integer from 1 to 2 (got 3)",
       ]);

@@ -17,6 +17,8 @@ interface Job {
   steps: Step[];
   needs?: string | string[];
   "continue-on-error"?: unknown;
+  environment?: string | { name: string };
+  if?: string;
 }
 interface Workflow { name: string; on: Record<string, any>; permissions?: Record<string, string> | string; concurrency?: { group: string; "cancel-in-progress"?: boolean }; jobs: Record<string, Job> }
 
@@ -64,6 +66,9 @@ function runnerLabels(runsOn: string | string[] | undefined, context: { stack?: 
   return Array.isArray(value) ? value : [String(value)];
 }
 
+/** The environment a job runs in, if any. */
+const environmentOf = (job: Job): string | undefined => (typeof job.environment === "object" ? job.environment.name : job.environment);
+
 /** GitHub-hosted runner labels: https://docs.github.com/en/actions/using-github-hosted-runners/about-github-hosted-runners */
 const isHostedLabel = (label: string) => /^(ubuntu|windows|macos)-/.test(label);
 
@@ -110,14 +115,30 @@ describe("workflows", () => {
         }
       });
 
-      it("gives every step that runs the stack (preview, up, drift) the Pulumi and GitOps-repository tokens", () => {
+      it("gives `up` the write tokens in the production environment, and previews and drift read-only tokens", () => {
         const runsStack = (s: Step) => (!!s.uses?.startsWith("pulumi/actions@") && !!s.with?.command) || /gitops-cluster drift/.test(s.run ?? "");
-        const steps = allSteps(workflow).filter(runsStack);
-        assert.ok(steps.length > 0, `${file} runs the stack somewhere`);
-        for (const step of steps) {
-          assert.equal(step.env?.PULUMI_ACCESS_TOKEN, "${{ secrets.PULUMI_ACCESS_TOKEN }}");
-          // The deploy key and commit-mode overlays live on the GitOps repository, not this one.
-          assert.equal(step.env?.GITHUB_TOKEN, "${{ secrets.GITOPS_REPO_TOKEN }}");
+        const jobs = Object.entries(workflow.jobs).filter(([, job]) => job.steps.some(runsStack));
+        assert.ok(jobs.length > 0, `${file} runs the stack somewhere`);
+        for (const [name, job] of jobs) {
+          const writes = job.steps.some((s) => s.with?.command === "up");
+          for (const step of job.steps.filter(runsStack)) {
+            assert.deepStrictEqual(
+              { pulumi: step.env?.PULUMI_ACCESS_TOKEN, gitops: step.env?.GITHUB_TOKEN },
+              writes
+                ? { pulumi: "${{ secrets.PULUMI_ACCESS_TOKEN }}", gitops: "${{ secrets.GITOPS_REPO_TOKEN }}" }
+                : { pulumi: "${{ secrets.PULUMI_PREVIEW_TOKEN }}", gitops: "${{ secrets.GITOPS_REPO_READ_TOKEN }}" },
+              `${file} job ${name}`,
+            );
+          }
+          assert.strictEqual(environmentOf(job), writes ? "production" : undefined, `${file} job ${name}: environment`);
+        }
+      });
+
+      it("keeps write credentials (deploy role, write tokens) to jobs of the production environment", () => {
+        for (const [name, job] of Object.entries(workflow.jobs)) {
+          if (environmentOf(job) === "production") continue;
+          const text = JSON.stringify(job);
+          assert.doesNotMatch(text, /secrets\.(PULUMI_ACCESS_TOKEN|GITOPS_REPO_TOKEN)\b|vars\.AWS_DEPLOY_ROLE_ARN/, `${file} job ${name}`);
         }
       });
 
@@ -188,6 +209,18 @@ describe("workflows", () => {
       assert.ok(steplist.indexOf("npm ci") < steplist.findIndex((s) => s?.startsWith("pulumi/actions@")), "dependencies before the preview");
       assert.ok(steplist.some((s) => s?.startsWith("aws-actions/configure-aws-credentials@")));
     });
+
+    it("previews as the preview role and never for a pull request from a fork (its code would run on the production runner)", () => {
+      const preview = workflow.jobs.preview;
+      const credentials = preview.steps.find((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"))!;
+      assert.strictEqual(credentials.with?.["role-to-assume"], "${{ vars.AWS_PREVIEW_ROLE_ARN }}");
+      // Both spellings of "not a fork" GitHub gives a pull_request event, joined by &&.
+      const condition = (preview.if ?? "").replace(/\s+/g, " ");
+      assert.match(condition, /(^|&& )github\.event\.pull_request\.head\.repo\.full_name == github\.repository( &&|$)/);
+      assert.match(condition, /(^|&& )!github\.event\.pull_request\.head\.repo\.fork( &&|$)/);
+      assert.doesNotMatch(condition, /\|\|/, "no alternative lets a fork through");
+      assert.deepStrictEqual(Object.keys(workflow.on), ["pull_request"], "never pull_request_target, which runs with the base's secrets");
+    });
   });
 
   describe("release.yml", () => {
@@ -214,6 +247,16 @@ describe("workflows", () => {
       const upJob = Object.values(workflow.jobs).find((j) => j.steps.some((s) => s.with?.command === "up"))!;
       assert.strictEqual(upJob.needs, "verify");
       assert.ok(workflow.jobs.verify.steps.some((s) => s.run?.includes("gitops-cluster verify") && s.run.includes("clusters/production")));
+    });
+
+    it("deploys as the deploy role in the production environment, for long enough to finish a first up or a destroy", () => {
+      const up = workflow.jobs.up;
+      assert.strictEqual(environmentOf(up), "production");
+      const credentials = up.steps.find((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"))!;
+      assert.strictEqual(credentials.with?.["role-to-assume"], "${{ vars.AWS_DEPLOY_ROLE_ARN }}");
+      const seconds = Number(credentials.with?.["role-duration-seconds"]);
+      // A first up is ~20 min, a destroy waits up to 15 min per Kustomization level; IAM allows 1-12 h.
+      assert.ok(seconds >= 7200 && seconds <= 43200, `role-duration-seconds ${credentials.with?.["role-duration-seconds"]}`);
     });
 
     it("never runs two releases at once and never cancels one midway", () => {
