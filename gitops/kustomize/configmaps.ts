@@ -160,9 +160,13 @@ export function runGenerators(repo: Repo, dir: string, k: Json, objects: K8sObje
           if (Object.keys(values).length > 0) merged[field] = values;
         }
       }
+      // resource.go CopyMergeMetaDataFieldsFrom (kustomize v5.5.0): build annotations come from the
+      // old object, and the hash mark stays only when the new generator asks for one too. A
+      // replacement is the new generator's (its origin); a merge keeps the old one's.
+      const hash = needsHash(old) && options.disableNameSuffixHash !== true;
       const next = withBody(old, merged);
-      const hash = options.disableNameSuffixHash !== true || needsHash(old);
-      out = out.map((o) => (o === old ? (hash ? markNeedsHash(next) : next) : o));
+      if (behavior === "replace") next.source = fresh.source;
+      out = out.map((o) => (o === old ? (hash ? markNeedsHash(next) : clearNeedsHash(next)) : o));
     }
   }
   return out;
