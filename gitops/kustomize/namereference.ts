@@ -1,7 +1,7 @@
 import { K8sObject, Unresolved } from "../model";
 import { isRecord } from "../read/yaml";
 import { FieldSpec, NameBackReference, pathSegments } from "./config";
-import { cloneJson, effectiveNamespace, idOf, idsOf, isClusterScoped, Json, originalIdOf, ResId, withBody } from "./objects";
+import { affixesOf, cloneJson, effectiveNamespace, idOf, idsOf, isClusterScoped, Json, originalIdOf, ResId, withBody } from "./objects";
 
 /**
  * kustomize's last step before output, FixBackReferences (api/internal/target/kusttarget.go
@@ -144,7 +144,23 @@ function couldBeReferencedBy(referrer: K8sObject, objects: K8sObject[]): K8sObje
   });
 }
 
-/** A reference kustomize would refuse (several possible targets), or one this check cannot decide. */
+/** utils.SameEndingSubSlice: one list ends the other (both empty counts; one empty does not). */
+function sameEnding(a: string[], b: string[]): boolean {
+  const [short, long] = a.length <= b.length ? [a, b] : [b, a];
+  if (short.length === 0) return long.length === 0;
+  const diff = long.length - short.length;
+  return short.every((x, i) => long[i + diff] === x);
+}
+
+/** Resource.PrefixesSuffixesEquals: the prefixes and suffixes two objects were given agree. */
+function affixesAgree(a: K8sObject, b: K8sObject, allowEmpty: boolean): boolean {
+  const x = affixesOf(a);
+  const y = affixesOf(b);
+  const part = (p: string[], q: string[]) => (allowEmpty && (p.length === 0 || q.length === 0)) || sameEnding(p, q);
+  return part(x.prefixes, y.prefixes) && part(x.suffixes, y.suffixes);
+}
+
+/** A reference kustomize refuses: several possible targets that the prefixes and suffixes do not decide. */
 interface Ambiguity {
   field: string;
   name: string;
@@ -155,7 +171,7 @@ class Fixer {
   ambiguities: Ambiguity[] = [];
   constructor(private referrer: K8sObject, private spec: FieldSpec, private target: NameBackReference["target"], private candidates: K8sObject[]) {}
 
-  /** nameref.go selectReferral, without the prefix/suffix sieve (see `ambiguities`). */
+  /** nameref.go selectReferral: previous names, kind, roleRef, namespace, then prefixes and suffixes. */
   private select(oldName: string, pool: K8sObject[], identical: (c: K8sObject[]) => boolean): K8sObject | undefined {
     const rid = idOf(this.referrer);
     let c = pool.filter((o) => previousIds(o).some((id) => id.name === oldName));
@@ -170,6 +186,9 @@ class Fixer {
     if (!isClusterScoped(rid)) {
       c = c.filter((o) => isClusterScoped(idOf(o)) || o.kind === "ServiceAccount" || effectiveNamespace(idOf(o)) === effectiveNamespace(rid));
     }
+    if (c.length === 1) return c[0];
+    c = c.filter((o) => affixesAgree(o, this.referrer, true));
+    if (c.length > 1) c = c.filter((o) => affixesAgree(o, this.referrer, false));
     if (c.length === 0) return undefined;
     if (c.length === 1 || identical(c)) return c[0];
     this.ambiguities.push({ field: this.spec.path, name: oldName, candidates: c });
@@ -230,8 +249,7 @@ function visitField(node: Json, segments: string[], leaf: (holder: Json, key: st
 
 /**
  * The objects with their references to renamed objects following the new names, and the
- * references kustomize would resolve with prefix and suffix bookkeeping this check does not keep
- * (several candidates): those are named, not guessed.
+ * references kustomize refuses (several candidates that prefixes and suffixes do not decide).
  */
 export function fixNameReferences(objects: K8sObject[], extra: NameBackReference[] = []): { objects: K8sObject[]; unresolved: Unresolved[] } {
   const renamed = objects.filter((o) => previousIds(o).length > 0);
@@ -251,9 +269,10 @@ export function fixNameReferences(objects: K8sObject[], extra: NameBackReference
         const fixer = new Fixer(o, s, ref.target, candidates);
         visitField(body, pathSegments(s.path), (holder, key) => fixer.set(holder, key));
         for (const a of fixer.ambiguities) {
+          // kustomize fails the build: "found multiple possible referrals" (nameref.go selectReferral).
           unresolved.push({
-            reason: "unsupported-kustomize",
-            ref: `name reference ${a.field}: ${a.name} in ${o.kind} ${o.name} could be ${a.candidates.map((c) => `${c.kind} ${c.namespace ?? ""}/${c.name}`.replace(" /", " ")).join(" or ")} (kustomize decides by name prefixes and suffixes)`,
+            reason: "kustomize-error",
+            ref: `name reference ${a.field}: ${a.name} in ${o.kind} ${o.name} could be ${a.candidates.map((c) => `${c.kind} ${c.namespace ?? ""}/${c.name}`.replace(" /", " ")).join(" or ")}: kustomize finds multiple possible referrals`,
             source: o.source,
           });
         }

@@ -48,6 +48,39 @@ export function setSharedValues(o: K8sObject, values: SharedValue[]): K8sObject 
 /** Generated ConfigMaps and Secrets that get kustomize's content-hash suffix at the end of the build. */
 const hashed = new WeakSet<K8sObject>();
 
+/**
+ * The name prefixes and suffixes each kustomization layer added, innermost first (kustomize's
+ * `internal.config.kubernetes.io/prefixes|suffixes` build annotations, Resource.AddNamePrefix):
+ * name references use them to choose between objects an old name may mean.
+ */
+export interface Affixes {
+  prefixes: string[];
+  suffixes: string[];
+}
+const affixes = new WeakMap<K8sObject, Affixes>();
+const NO_AFFIXES: Affixes = { prefixes: [], suffixes: [] };
+
+export function affixesOf(o: K8sObject): Affixes {
+  return affixes.get(o) ?? NO_AFFIXES;
+}
+
+/** The object with a prefix and/or suffix recorded (empty ones are not, as appendCsvAnnotation). */
+export function withAffixes(o: K8sObject, prefix: string, suffix: string): K8sObject {
+  const current = affixesOf(o);
+  affixes.set(o, {
+    prefixes: prefix === "" ? current.prefixes : [...current.prefixes, prefix],
+    suffixes: suffix === "" ? current.suffixes : [...current.suffixes, suffix],
+  });
+  return o;
+}
+
+/** Carries what the weak maps remember about `from` over to `to`, a new version of it. */
+function carry(from: K8sObject, to: K8sObject): void {
+  if (hashed.has(from)) hashed.add(to);
+  if (shared.has(from)) shared.set(to, shared.get(from) as SharedValue[]);
+  if (affixes.has(from)) affixes.set(to, affixes.get(from) as Affixes);
+}
+
 export function idOf(o: K8sObject): ResId {
   const slash = o.apiVersion.indexOf("/");
   return { group: o.group, version: o.apiVersion.slice(slash + 1), kind: o.kind, name: o.name, namespace: o.namespace ?? "" };
@@ -97,9 +130,26 @@ export function withBody(o: K8sObject, body: Json): K8sObject {
   };
   const before = idOf(o);
   const history = previous.get(o) ?? [];
-  previous.set(next, sameId(before, idOf(next)) ? history : [...history, before]);
-  if (hashed.has(o)) hashed.add(next);
-  if (shared.has(o)) shared.set(next, shared.get(o) as SharedValue[]);
+  const last = history[history.length - 1];
+  const recorded = last !== undefined && sameId(last, before);
+  previous.set(next, sameId(before, idOf(next)) || recorded ? history : [...history, before]);
+  carry(o, next);
+  return next;
+}
+
+/**
+ * The object with its current id recorded as a previous one, changed or not, as kustomize's
+ * Resource.StorePreviousId does in the transformers that may rename (api/resource/resource.go;
+ * NamespaceTransformer, Prefix/SuffixTransformer, a JSON 6902 patch, the hash): name references
+ * then count it among the candidates an old name may mean (nameref.go previousNameMatches).
+ */
+export function storePreviousId(o: K8sObject): K8sObject {
+  const next: K8sObject = { ...o };
+  const history = previous.get(o) ?? [];
+  const current = idOf(o);
+  const last = history[history.length - 1];
+  previous.set(next, last !== undefined && sameId(last, current) ? history : [...history, current]);
+  carry(o, next);
   return next;
 }
 

@@ -3,7 +3,7 @@ import { GitopsInputError } from "../read/errors";
 import { K8sObject, SourceLocation } from "../model";
 import { AS_KUSTOMIZE_READS, MAX_ALIAS_COUNT, emptyValuedKeys, groupOf, isRecord, parseYamlDocuments } from "../read/yaml";
 import { idNames, SelectorError, targetSelects, validateTarget } from "./selector";
-import { Json, metadataOf, setSharedValues, sharedValuesOf, withBody } from "./objects";
+import { Json, metadataOf, setSharedValues, sharedValuesOf, storePreviousId, withBody } from "./objects";
 
 /** A patch and the objects it applies to. */
 export interface Patch {
@@ -367,7 +367,11 @@ function applyOne(objects: K8sObject[], patch: Patch): K8sObject[] {
     return objects.flatMap((o) => {
       if (!targetSelects(patch.target as Json, o)) return [o];
       // A JSON 6902 patch round-trips the object through JSON: no value node stays shared.
-      const next = Array.isArray(body) ? setSharedValues(withBody(o, annotationsAsStrings(jsonPatch(o.body, body))), []) : smPatched(o, { ...patch, body });
+      // PatchTransformer.go transformJson6902 stores each target's id first; ApplySmPatch only when
+      // the patch may change the name or kind.
+      const next = Array.isArray(body)
+        ? setSharedValues(withBody(storePreviousId(o), annotationsAsStrings(jsonPatch(o.body, body))), [])
+        : smPatched(patch.options?.allowNameChange || patch.options?.allowKindChange ? storePreviousId(o) : o, { ...patch, body });
       return next === undefined ? [] : [next];
     });
   }

@@ -2,7 +2,7 @@ import { RE2JS } from "re2js";
 import { K8sObject } from "../model";
 import { isRecord } from "../read/yaml";
 import { FieldSpec, pathSegments } from "./config";
-import { cloneBody, idOf, idsOf, isClusterScoped, Json, metadataOf, setSharedValues, sharedValuesOf, withBody } from "./objects";
+import { cloneBody, idOf, idsOf, isClusterScoped, Json, metadataOf, setSharedValues, sharedValuesOf, storePreviousId, withAffixes, withBody } from "./objects";
 
 /**
  * kustomize's builtin transformers that change names, namespaces, labels, annotations, images and
@@ -187,7 +187,8 @@ export function stringPairs(m: Json): Record<string, string> {
  * namespace of (Cluster)RoleBinding subjects named `default`.
  */
 export function withNamespace(objects: K8sObject[], namespace: string): K8sObject[] {
-  return objects.map((o) => {
+  return objects.map((original) => {
+    const o = storePreviousId(original); // every object, changed or not (NamespaceTransformer.go)
     const body = cloneBody(o);
     const meta = metadataOf(body);
     if (!isClusterScoped(idOf(o))) meta.namespace = namespace;
@@ -215,7 +216,8 @@ export function withNameAffixes(objects: K8sObject[], prefix: string, suffix: st
     const body = cloneBody(o);
     const meta = metadataOf(body);
     meta.name = `${prefix}${typeof meta.name === "string" ? meta.name : ""}${suffix}`;
-    return withBody(o, body);
+    // The id before the affix is remembered (PrefixTransformer.go StorePreviousId), and the affix itself (AddNamePrefix).
+    return withAffixes(withBody(o, body), prefix, suffix);
   });
 }
 

@@ -252,18 +252,24 @@ describe("kustomize fidelity the ordering check depends on", () => {
     assert.deepStrictEqual((result.objects[0].body.metadata as Record<string, unknown>).annotations, { "config.kubernetes.io/origin": "path: cm.yaml\n" });
   });
 
-  it("a reference two renamed objects could satisfy is named, not guessed (kustomize decides by prefixes and suffixes)", () => {
-    const repo = new Repo(writeRepo({
-      "a/kustomization.yaml": "resources: [../b, ../c, deploy.yaml]\n",
+  it("a reference several renamed objects may mean is decided by their prefixes, else the build fails as kustomize's does", () => {
+    const files = (extra: string) => ({
+      "a/kustomization.yaml": `resources: [../b, ../c, deploy.yaml]\n${extra}`,
       "a/deploy.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      containers: [{name: c, image: nginx, envFrom: [{configMapRef: {name: settings}}]}]\n",
-      "b/kustomization.yaml": "namePrefix: b-\nresources: [cm.yaml]\n",
+      "b/kustomization.yaml": `namePrefix: b-\nresources: [cm.yaml]\n${extra.includes("namespace") ? "namespace: x\n" : ""}`,
       "b/cm.yaml": cm("settings"),
-      "c/kustomization.yaml": "namePrefix: c-\nresources: [cm.yaml]\n",
+      "c/kustomization.yaml": `namePrefix: c-\nresources: [cm.yaml]\n${extra.includes("namespace") ? "namespace: x\n" : ""}`,
       "c/cm.yaml": cm("settings"),
-    }));
-    const result = resolvePath(repo, "a");
-    assert.deepStrictEqual(result.unresolved.map((u) => u.reason), ["unsupported-kustomize"]);
-    assert.match(result.unresolved[0].ref, /configMapRef\/name: settings in Deployment web could be ConfigMap b-settings or ConfigMap c-settings/);
+    });
+    const envFrom = (r: ReturnType<typeof resolvePath>) => JSON.stringify(r.objects.find((o) => o.kind === "Deployment")?.body).match(/"configMapRef":\{"name":"([^"]+)"/)?.[1];
+    // Neither candidate's prefixes end the referrer's (it has none): the reference stays (kubectl kustomize agrees).
+    const plain = resolvePath(new Repo(writeRepo(files(""))), "a");
+    assert.deepStrictEqual(plain.unresolved, []);
+    assert.strictEqual(envFrom(plain), "settings");
+    // Both end with the referrer's prefix b-: kustomize refuses the build ("found multiple possible referrals").
+    const refused = resolvePath(new Repo(writeRepo(files("namespace: x\nnamePrefix: b-\n"))), "a");
+    assert.deepStrictEqual(refused.unresolved.map((u) => u.reason), ["kustomize-error"]);
+    assert.match(refused.unresolved[0].ref, /could be ConfigMap x\/b-b-settings or ConfigMap x\/b-c-settings: kustomize finds multiple possible referrals/);
   });
 });
 
