@@ -15,8 +15,18 @@ export function readPreviewFixture(name: string): string {
  * that lost the mode still works), followed by the directory of the node running the tests
  * (the stand-in's `#!/usr/bin/env node` needs it) and nothing else: a real pulumi never answers.
  */
+/** Temporary directories the drift tests make, removed when the run ends. */
+const made: string[] = [];
+after(() => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+export function tempDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
 export function standInPath(): { dir: string; PATH: string } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "drift-pulumi-"));
+  const dir = tempDir("drift-pulumi-");
   fs.copyFileSync(STAND_IN, path.join(dir, "pulumi"));
   fs.chmodSync(path.join(dir, "pulumi"), 0o755);
   return { dir, PATH: [dir, path.dirname(process.execPath), "/usr/bin", "/bin"].join(path.delimiter) };
@@ -24,7 +34,7 @@ export function standInPath(): { dir: string; PATH: string } {
 
 /** A PATH without any pulumi. */
 export function pathWithoutPulumi(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), "drift-nopulumi-"));
+  return tempDir("drift-nopulumi-");
 }
 
 export interface CapturedIO extends CommandIO {

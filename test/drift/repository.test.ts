@@ -1,11 +1,10 @@
 import * as assert from "assert";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { createDriftCommand } from "../../cli/drift";
 import { checkRepository } from "../../drift/repository";
 import { runProgram } from "../../offline/program";
-import { PREVIEW_FIXTURES, captureIO, pathWithoutPulumi, standInPath } from "./helpers";
+import { PREVIEW_FIXTURES, captureIO, pathWithoutPulumi, standInPath, tempDir } from "./helpers";
 
 const ROOT = path.join(__dirname, "..", "..");
 const OVERLAY = "infrastructure/kustomized/overlays/development/namespace-podinfo.yaml";
@@ -16,7 +15,7 @@ const ROLE_ARN = "arn:aws:iam::123456789012:role/acme-development-nodes-7f3e2a1"
  * private copy of the example GitOps repository that a test may break.
  */
 function project(edit: { settings?: (text: string) => string; repo?: (repoDir: string) => void } = {}): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "drift-project-"));
+  const dir = tempDir("drift-project-");
   fs.cpSync(path.join(ROOT, "examples", "gitops"), path.join(dir, "gitops"), { recursive: true });
   const settings = fs.readFileSync(path.join(ROOT, "Pulumi.development.yaml"), "utf8").replace("repoDir: examples/gitops", "repoDir: gitops");
   fs.writeFileSync(path.join(dir, "Pulumi.development.yaml"), edit.settings ? edit.settings(settings) : settings);

@@ -24,8 +24,13 @@ const CLUSTER = "clusters/dev";
 const NEW_RULES = ["removed-api-version", "schema-violation", "flux-bootstrap-leftover", "controller-not-installed"];
 const STACK = { bootstrap: "stack" as const, fluxVersion: "2.9.2", kubernetesVersion: "1.35" };
 
+/** Temporary copies and projects, removed when the tests end. */
+const made: string[] = [];
+after(() => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
 function copyOf(dir: string): string {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "flux-legacy-"));
+  made.push(tmp);
   fs.cpSync(dir, tmp, { recursive: true });
   return tmp;
 }
@@ -171,6 +176,7 @@ describe("the program and verify --stack on a Flux 2.1-era repository", function
   /** A project directory whose Pulumi.development.yaml points at `repo`: what both the program and verify --stack read. */
   function projectFor(repo: string, fluxExtra: string[] = []): string {
     const project = fs.mkdtempSync(path.join(os.tmpdir(), "stack-"));
+    made.push(project);
     fs.writeFileSync(path.join(project, "Pulumi.development.yaml"), [
       "config:",
       "  aws:region: eu-west-1",

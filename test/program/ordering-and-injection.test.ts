@@ -17,8 +17,12 @@ const STALE_ARN = "arn:aws:iam::123456789012:role/eksctl-dev-eks-core-nodegroup-
 const OVERLAYS = "infrastructure/kustomized/overlays/development";
 
 /** A scratch copy of the example repository whose development overlays are rewritten by `edit`. */
+const made: string[] = [];
+after(() => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
 function exampleRepoWith(edit: (overlayDir: string) => void): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gitops-"));
+  made.push(dir);
   fs.cpSync(path.join(PROJECT_DIR, "examples/gitops"), dir, { recursive: true });
   edit(path.join(dir, OVERLAYS));
   return dir;
