@@ -1,8 +1,9 @@
 /**
  * Which versions of each Flux kind a Flux release serves, and which controller serves it.
  *
- * The table is data, derived from upstream (regenerate with `tools/vendor-flux-apis.py`):
- * for each Flux minor, fluxcd/flux2 `manifests/bases/<controller>/kustomization.yaml` at tag
+ * The table is facts (served-versions.json): the newest row is derived from the upstream CRDs by
+ * `npm run facts:flux` (tools/flux-facts.ts); older rows were read once the same way from each
+ * release: for each Flux minor, fluxcd/flux2 `manifests/bases/<controller>/kustomization.yaml` at tag
  * `v<minor>.0` names the controller release it ships, and that controller's
  * `config/crd/bases/*.yaml` at that release tag lists the versions with `served: true`.
  * For example Flux 2.8 ships kustomize-controller v1.8.0, whose Kustomization CRD serves only
