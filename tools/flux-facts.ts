@@ -16,6 +16,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseAllDocuments } from "yaml";
 import type { FieldFact, SchemaFacts } from "../gitops/flux/schema";
+import { isRecord } from "../gitops/read/yaml";
 
 const ROOT = path.join(__dirname, "..");
 
@@ -34,7 +35,6 @@ export const OPERATOR_CRDS = "flux-operator-v0.58.1-crds";
 export const FLUX_RELEASE = "2.9";
 
 type Json = Record<string, unknown>;
-const isRecord = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
 
 interface Crd {
   file: string;

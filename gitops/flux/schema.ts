@@ -14,6 +14,7 @@
  * HelmRelease), so it is not reported.
  */
 import { RE2JS } from "re2js";
+import { isRecord } from "../read/yaml";
 import factsTable from "./schema-facts.json";
 
 /** One field of a schema, as the rule needs it. */
@@ -90,8 +91,6 @@ function matches(pattern: string, value: string): boolean {
   }
   return re === null || re.matcher(value).find();
 }
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 function typeOk(type: FieldFact["type"], value: unknown): boolean {
   switch (type) {
