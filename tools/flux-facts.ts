@@ -12,6 +12,7 @@
  *
  * `test/facts/flux-facts.test.ts` derives both again and fails when the committed files differ.
  */
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parseAllDocuments } from "yaml";
@@ -20,13 +21,34 @@ import { isRecord } from "../gitops/read/yaml";
 
 const ROOT = path.join(__dirname, "..");
 
-/** The upstream copies: `../shared/upstream` beside the checkout, unless the environment names another. */
-export function upstreamDir(env: NodeJS.ProcessEnv = process.env): string {
-  const dir = env.GITOPS_CLUSTER_UPSTREAM ?? path.join(ROOT, "..", "shared", "upstream");
-  if (!fs.existsSync(dir)) {
-    throw new Error(`the upstream copies are not at ${dir}: set GITOPS_CLUSTER_UPSTREAM to the folder that holds flux-*-crds/ and flux-operator-*-crds/`);
+/** The checkout a local clone was made from (its `origin` is a path), if any. */
+function localOrigin(): string | undefined {
+  try {
+    const url = execFileSync("git", ["-C", ROOT, "config", "--get", "remote.origin.url"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const dir = url.replace(/^file:\/\//, "");
+    return path.isAbsolute(dir) && fs.existsSync(dir) ? dir : undefined;
+  } catch {
+    return undefined;
   }
-  return dir;
+}
+
+/**
+ * The upstream copies: $GITOPS_CLUSTER_UPSTREAM, else `../shared/upstream` beside the checkout, or
+ * beside the checkout a local clone was made from (a CI clone in a scratch directory).
+ */
+export function upstreamDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.GITOPS_CLUSTER_UPSTREAM !== undefined) {
+    if (fs.existsSync(env.GITOPS_CLUSTER_UPSTREAM)) return env.GITOPS_CLUSTER_UPSTREAM;
+    throw new Error(`the upstream copies are not at ${env.GITOPS_CLUSTER_UPSTREAM}: set GITOPS_CLUSTER_UPSTREAM to the folder that holds flux-*-crds/ and flux-operator-*-crds/`);
+  }
+  const beside = path.join(ROOT, "..", "shared", "upstream");
+  const origin = localOrigin();
+  const candidates = [beside, ...(origin === undefined ? [] : [path.join(origin, "..", "shared", "upstream")])];
+  const found = candidates.find((d) => fs.existsSync(d));
+  if (found === undefined) {
+    throw new Error(`the upstream copies are not at ${candidates.join(" or ")}: set GITOPS_CLUSTER_UPSTREAM to the folder that holds flux-*-crds/ and flux-operator-*-crds/`);
+  }
+  return found;
 }
 
 /** The CRD folders the tables follow, by release. */
